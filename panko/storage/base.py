@@ -1,0 +1,231 @@
+"""The storage contract every driver fulfils.
+
+The logic that must be the same everywhere lives here, above the drivers:
+checking events before they are written, normalising the sort order,
+finding the marker inside the caller's project scope, deciding batch sizes
+for expiry. Drivers implement the small ``_``-prefixed primitives and
+translate an already-checked :class:`~panko.storage.models.EventFilter`
+into their own query language.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from collections.abc import Iterator
+import datetime
+import json
+
+from oslo_config import cfg
+from oslo_log import log
+from oslo_utils import timeutils
+
+from panko.storage import exceptions
+from panko.storage import models
+
+LOG = log.getLogger(__name__)
+
+DEFAULT_EXPIRY_BATCH = 10000
+
+
+class Connection(abc.ABC):
+    """A connection to one event store.
+
+    Capabilities are class attributes so that the API can report them
+    without opening a connection; a test checks each driver's against its
+    behaviour.
+    """
+
+    CAPABILITIES: dict = {'events': {'query': {'simple': True}}}
+    STORAGE_CAPABILITIES: dict = {'storage': {'production_ready': True}}
+
+    def __init__(self, url: str, conf: cfg.ConfigOpts):
+        self.url = url
+        self.conf = conf
+
+    # -- schema -----------------------------------------------------------
+
+    @abc.abstractmethod
+    def upgrade(self) -> None:
+        """Create the schema, or upgrade an existing one (Panko 10's too)
+        to the current version, keeping every stored event."""
+
+    @abc.abstractmethod
+    def clear(self) -> None:
+        """Remove every event and the schema (tests only)."""
+
+    # -- writing ------------------------------------------------------------
+
+    def record_events(self, events: Iterable[models.Event]
+                      ) -> models.RecordResult:
+        """Store a batch of events; return what became of each.
+
+        Events whose message_id is already stored, or that appear earlier
+        in the same batch, are skipped and reported as duplicates. Events
+        that can never be stored (raw payload over ``[database]
+        max_raw_size``) are reported as rejected, with the reason, and the
+        rest of the batch is still stored. A database failure that
+        persists after the driver's retries raises
+        :class:`~panko.storage.exceptions.StorageUnavailable`, and then
+        nothing of the batch is committed.
+        """
+        result = models.RecordResult()
+        valid = []
+        seen = set()
+        for event in events:
+            if event.message_id in seen:
+                result.duplicates.append(event.message_id)
+                continue
+            try:
+                self.check_event(event)
+            except exceptions.InvalidEvent as e:
+                LOG.error('Event not stored: %s', e)
+                result.rejected.append((event.message_id, e.reason))
+                continue
+            seen.add(event.message_id)
+            valid.append(event)
+        if valid:
+            stored = set(self._record_events(valid))
+            for event in valid:
+                if event.message_id in stored:
+                    result.stored.append(event.message_id)
+                else:
+                    result.duplicates.append(event.message_id)
+        if result.duplicates:
+            LOG.debug('Skipped %d events already stored: %s',
+                      len(result.duplicates), result.duplicates)
+        return result
+
+    def check_event(self, event: models.Event) -> None:
+        """Raise InvalidEvent when ``event`` can never be stored."""
+        if not event.message_id:
+            raise exceptions.InvalidEvent(event.message_id,
+                                          'the message_id is empty')
+        if len(event.message_id) > 255:
+            raise exceptions.InvalidEvent(
+                event.message_id[:64] + '...',
+                'the message_id is longer than 255 characters')
+        if not event.event_type or len(event.event_type) > 255:
+            raise exceptions.InvalidEvent(
+                event.message_id,
+                'the event_type must have 1 to 255 characters')
+        for trait in event.traits:
+            if not trait.name or len(trait.name) > 255:
+                raise exceptions.InvalidEvent(
+                    event.message_id,
+                    'trait names must have 1 to 255 characters')
+            if trait.dtype not in models.DTYPE_NAMES:
+                raise exceptions.InvalidEvent(
+                    event.message_id,
+                    'trait %s has unknown type %r' % (trait.name,
+                                                      trait.dtype))
+        if event.raw is not None:
+            size = len(json.dumps(event.raw, separators=(',', ':')))
+            limit = self.conf.database.max_raw_size
+            if size > limit:
+                raise exceptions.InvalidEvent(
+                    event.message_id,
+                    'its raw notification has %d bytes, more than '
+                    '[database] max_raw_size (%d)' % (size, limit))
+
+    @abc.abstractmethod
+    def _record_events(self, events: list[models.Event]) -> Iterable[str]:
+        """Store checked events with distinct message_ids in one
+        transaction, skipping those already stored; return the
+        message_ids actually written."""
+
+    # -- reading ------------------------------------------------------------
+
+    def get_events(self, event_filter: models.EventFilter,
+                   pagination: models.Pagination | None = None
+                   ) -> Iterator[models.Event]:
+        """Events matching ``event_filter``, in the pagination's order.
+
+        The sort is made total (see ``Pagination.total_order``). The
+        marker is looked up under the same project scope as the query, so
+        an event the caller cannot see is an unknown marker
+        (:class:`~panko.storage.exceptions.InvalidMarker`), never a leak.
+        """
+        pagination = pagination or models.Pagination()
+        marker = None
+        if pagination.marker is not None:
+            marker_filter = models.EventFilter(
+                message_id=pagination.marker).scoped_like(event_filter)
+            found = list(self._get_events(marker_filter, 1,
+                                          models.DEFAULT_SORT, None))
+            if not found:
+                raise exceptions.InvalidMarker(pagination.marker)
+            marker = found[0]
+        return self._get_events(event_filter, pagination.limit,
+                                pagination.total_order(), marker)
+
+    @abc.abstractmethod
+    def _get_events(self, event_filter: models.EventFilter,
+                    limit: int | None,
+                    sort: tuple[tuple[str, str], ...],
+                    marker: models.Event | None
+                    ) -> Iterator[models.Event]:
+        """Events matching the filter, ordered by ``sort`` (total: its
+        last key is message_id), strictly after ``marker`` in that order
+        when given, at most ``limit`` of them. Trait values and raw are
+        returned whole."""
+
+    @abc.abstractmethod
+    def get_event_types(self) -> Iterator[str]:
+        """Every stored event type, sorted."""
+
+    @abc.abstractmethod
+    def get_trait_types(self, event_type: str) -> Iterator[models.TraitType]:
+        """Name and type of each trait seen on events of ``event_type``,
+        sorted by name then type."""
+
+    @abc.abstractmethod
+    def get_traits(self, event_type: str, trait_name: str | None = None,
+                   limit: int | None = None) -> Iterator[models.Trait]:
+        """Trait values of events of ``event_type`` (only ``trait_name``
+        when given), at most ``limit`` of them, ordered by trait name and
+        then by the events' generated time."""
+
+    # -- expiry -------------------------------------------------------------
+
+    def clear_expired_data(self, ttl: int, max_count: int = 0) -> int:
+        """Delete events generated more than ``ttl`` seconds ago.
+
+        Deletes in transactions of at most ``max_count`` events (0: the
+        default batch) until none is left, so it never holds long locks
+        and is safe while events are written; event types left without
+        events go too. Returns how many events were deleted.
+        """
+        if ttl <= 0:
+            return 0
+        before = timeutils.utcnow() - datetime.timedelta(seconds=ttl)
+        batch = max_count if max_count > 0 else DEFAULT_EXPIRY_BATCH
+        total = 0
+        while True:
+            deleted = self._delete_events_before(before, batch)
+            total += deleted
+            if deleted < batch:
+                break
+        self._delete_unused_event_types()
+        LOG.info('%d expired events removed', total)
+        return total
+
+    @abc.abstractmethod
+    def _delete_events_before(self, before: datetime.datetime,
+                              max_count: int) -> int:
+        """Delete at most ``max_count`` events generated before
+        ``before`` in one transaction; return how many were deleted."""
+
+    @abc.abstractmethod
+    def _delete_unused_event_types(self) -> None:
+        """Forget event types (and their trait types) no event has."""
+
+    # -- capabilities -------------------------------------------------------
+
+    @classmethod
+    def get_capabilities(cls) -> dict:
+        return cls.CAPABILITIES
+
+    @classmethod
+    def get_storage_capabilities(cls) -> dict:
+        return cls.STORAGE_CAPABILITIES

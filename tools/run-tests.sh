@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install panko and its test requirements into .venv, check that the
+# services the functional tests use are up, and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/pip install --quiet --upgrade pip
+.venv/bin/pip install --quiet -e . -r test-requirements.txt
+
+.venv/bin/python tools/check-services.py
+
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
