@@ -109,6 +109,18 @@ class Connection(abc.ABC):
             raise exceptions.InvalidEvent(
                 event.message_id,
                 'the event_type must have 1 to 255 characters')
+        texts = [event.message_id, event.event_type]
+        texts += [t.name for t in event.traits]
+        texts += [t.value for t in event.traits
+                  if t.dtype == models.TEXT_TYPE and isinstance(t.value, str)]
+        if any('\x00' in text for text in texts):
+            raise exceptions.InvalidEvent(
+                event.message_id.replace('\x00', '\\0'),
+                'a name or text value contains a NUL character')
+        names = [t.name for t in event.traits]
+        if len(set(names)) != len(names):
+            raise exceptions.InvalidEvent(
+                event.message_id, 'a trait name appears more than once')
         for trait in event.traits:
             if not trait.name or len(trait.name) > 255:
                 raise exceptions.InvalidEvent(
