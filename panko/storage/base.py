@@ -51,6 +51,11 @@ class Connection(abc.ABC):
         to the current version, keeping every stored event."""
 
     @abc.abstractmethod
+    def needs_upgrade(self) -> bool:
+        """True when ``upgrade()`` would change the schema (it is missing,
+        older than this release, or left by Panko 10)."""
+
+    @abc.abstractmethod
     def clear(self) -> None:
         """Remove every event and the schema (tests only)."""
 

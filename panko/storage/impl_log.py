@@ -17,6 +17,9 @@ class Connection(base.Connection):
     def upgrade(self):
         pass
 
+    def needs_upgrade(self):
+        return False
+
     def clear(self):
         pass
 
