@@ -26,6 +26,17 @@ OPTS = [
                help='Largest raw notification, in bytes of JSON, stored '
                     'with an event. An event whose raw payload is larger '
                     'is refused with an error naming it; nothing is cut.'),
+    cfg.StrOpt('partition_interval',
+               default='day',
+               choices=[('day', 'One partition per day.'),
+                        ('week', 'One partition per ISO week.'),
+                        ('month', 'One partition per month.')],
+               help='PostgreSQL only: the span of time each partition of '
+                    'the event table holds. The expirer drops whole '
+                    'partitions, so a shorter span returns disk space '
+                    'sooner; a longer one means fewer partitions for '
+                    'queries that cover all time. Partitions made before '
+                    'a change keep their span.'),
     cfg.StrOpt('event_connection',
                secret=True,
                deprecated_for_removal=True,

@@ -59,6 +59,13 @@ class Connection(abc.ABC):
     def clear(self) -> None:
         """Remove every event and the schema (tests only)."""
 
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise StorageUnavailable unless the database answers."""
+
+    def close(self) -> None:
+        """Release the connections this driver holds."""
+
     # -- writing ------------------------------------------------------------
 
     def record_events(self, events: Iterable[models.Event]
@@ -122,6 +129,12 @@ class Connection(abc.ABC):
             raise exceptions.InvalidEvent(
                 event.message_id.replace('\x00', '\\0'),
                 'a name or text value contains a NUL character')
+        for name in (models.PROJECT_TRAIT, models.USER_TRAIT):
+            owner = event.trait(name)
+            if owner is not None and len(owner.value) > 255:
+                raise exceptions.InvalidEvent(
+                    event.message_id,
+                    'its %s trait is longer than 255 characters' % name)
         names = [t.name for t in event.traits]
         if len(set(names)) != len(names):
             raise exceptions.InvalidEvent(

@@ -61,7 +61,9 @@ class Event:
     """One stored event.
 
     ``generated`` is a naive UTC datetime. ``raw`` is the notification the
-    event was built from, or None when it was not kept.
+    event was built from, or None when it was not kept. ``position`` is
+    set by the storage on events it returns: it increases in the order
+    events were committed.
     """
 
     message_id: str
@@ -69,6 +71,7 @@ class Event:
     generated: datetime.datetime
     traits: list[Trait] = dataclasses.field(default_factory=list)
     raw: Any = None
+    position: int | None = None
 
     def trait(self, name: str, dtype: int = TEXT_TYPE) -> Trait | None:
         for trait in self.traits:

@@ -1,0 +1,1 @@
+"""The SQL storage driver: PostgreSQL, MySQL/MariaDB and SQLite."""

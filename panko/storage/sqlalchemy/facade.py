@@ -1,0 +1,161 @@
+"""An oslo.db engine facade owned by one driver instance.
+
+Each driver instance has its own facade, configured from the ConfigOpts it
+was given rather than from oslo.config's global CONF, so that the API, the
+publisher and the tests can open several databases in one process.
+Nothing connects until the first transaction: the API starts while the
+database is down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from oslo_config import cfg
+from oslo_db.sqlalchemy import enginefacade
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+# oslo.db options that configure the engine; the retry options are read
+# by the driver's retry decorator instead.
+_ENGINE_OPTIONS = ('sqlite_synchronous', 'connection_debug',
+                   'connection_trace', 'max_pool_size', 'max_overflow',
+                   'pool_timeout', 'connection_recycle_time',
+                   'mysql_sql_mode', 'mysql_wsrep_sync_wait',
+                   'connection_parameters', 'slave_connection')
+
+SQLITE_BUSY_TIMEOUT_S = 60
+
+# What a URL without "+dbapi" uses: the drivers panko's extras install
+# (SQLAlchemy 2.1 would pick psycopg 3 and mysqlclient).
+DEFAULT_DBAPI = {
+    'postgresql': 'postgresql+psycopg2',
+    'mysql': 'mysql+pymysql',
+    'mariadb': 'mysql+pymysql',
+}
+
+
+def dress_url(url: str) -> str:
+    """The URL with the DBAPI panko uses when none is named."""
+    parsed = sa.engine.make_url(url)
+    default_dbapi = DEFAULT_DBAPI.get(parsed.drivername)
+    if default_dbapi:
+        parsed = parsed.set(drivername=default_dbapi)
+    if parsed.get_backend_name() == 'mysql' and 'charset' not in parsed.query:
+        parsed = parsed.update_query_dict({'charset': 'utf8mb4'})
+    return parsed.render_as_string(hide_password=False)
+
+
+class Facade:
+    """Reader and writer connections on one database."""
+
+    def __init__(self, url: str, conf: cfg.ConfigOpts):
+        self.url = dress_url(url)
+        self.dialect = sa.engine.make_url(self.url).get_backend_name()
+        self._manager = enginefacade.transaction_context()
+        options = {name: conf.database[name] for name in _ENGINE_OPTIONS
+                   if conf.database[name] is not None}
+        if self.dialect == 'sqlite':
+            for name in ('max_pool_size', 'max_overflow', 'pool_timeout'):
+                options.pop(name, None)
+        # Never block inside the engine waiting for the database: commands
+        # that must wait do so explicitly (panko.storage.wait_for), the API
+        # answers 503 at once.
+        options['max_retries'] = 0
+        self._manager.configure(connection=self.url, **options)
+        self._manager.append_on_engine_create(self._on_engine_create)
+        self._start_lock = threading.Lock()
+
+    def _on_engine_create(self, engine: sa.engine.Engine) -> None:
+        if self.dialect == 'sqlite':
+            _configure_sqlite(engine)
+        elif self.dialect == 'mysql':
+            _configure_mysql(engine)
+
+    def _start(self) -> None:
+        factory = self._manager._factory
+        if not factory.is_started:
+            with self._start_lock:
+                if not factory.is_started:
+                    # conf=None: use what configure() was given, never
+                    # oslo.config's global CONF.
+                    factory._start(conf=None)
+
+    @property
+    def engine(self) -> sa.engine.Engine:
+        """The writer engine (created on first use)."""
+        self._start()
+        return self._manager._factory.get_writer_engine()
+
+    @property
+    def reader_engine(self) -> sa.engine.Engine:
+        """The engine of ``[database] slave_connection`` when set, else the
+        writer engine."""
+        self._start()
+        return self._manager._factory.get_reader_engine()
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[sa.engine.Connection]:
+        """A connection in a transaction that only reads."""
+        with self.reader_engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[sa.engine.Connection]:
+        """A connection in a transaction that is committed on exit and
+        rolled back on error."""
+        with self.engine.connect() as conn:
+            conn.execution_options(panko_writer=True)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[sa.engine.Connection]:
+        """A connection outside any transaction, for statements that must
+        not run in one (detaching partitions, VACUUM)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level='AUTOCOMMIT')
+            yield conn
+
+    def dispose(self) -> None:
+        if self._manager._factory.is_started:
+            self._manager.dispose_pool()
+
+
+def _configure_sqlite(engine: sa.engine.Engine) -> None:
+    """WAL journal, a busy timeout, and writer transactions that take the
+    write lock when they begin, so that concurrent writers queue instead
+    of failing with "database is locked"."""
+
+    @sa_event.listens_for(engine, 'connect')
+    def _connect(dbapi_conn, record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute('PRAGMA busy_timeout = %d'
+                       % (SQLITE_BUSY_TIMEOUT_S * 1000))
+        cursor.execute('PRAGMA journal_mode = WAL')
+        cursor.close()
+
+    # Runs before oslo.db's own "begin" listener, which then sees the
+    # transaction open and emits nothing.
+    @sa_event.listens_for(engine, 'begin', insert=True)
+    def _begin(conn):
+        if (conn.get_execution_options().get('panko_writer')
+                and 'in_transaction' not in conn.info):
+            conn.exec_driver_sql('BEGIN IMMEDIATE')
+            conn.info['in_transaction'] = True
+
+
+def _configure_mysql(engine: sa.engine.Engine) -> None:
+    """READ COMMITTED: InnoDB then takes no gap locks, so the expirer
+    deleting old rows never blocks a writer storing a late event."""
+
+    @sa_event.listens_for(engine, 'connect')
+    def _connect(dbapi_conn, record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute('SET SESSION TRANSACTION ISOLATION LEVEL '
+                       'READ COMMITTED')
+        cursor.close()
+

@@ -1,0 +1,126 @@
+"""The SQL schema, as SQLAlchemy Core tables.
+
+One row per event. Upstream Panko kept one row per trait in four tables
+indexed only by ``(event_id, key)``, so every trait filter and every
+non-admin listing scanned. Here:
+
+* the traits of an event are one JSON document in its row, grouped by type
+  (``{"1": {"host": "node-1"}, "2": {"vcpus": 2}}``), so a batch of events
+  is one multi-row INSERT, whatever the number of traits;
+* the ``project_id`` and ``user_id`` text traits, which decide who may see
+  an event, are copied into their own columns and indexed together with
+  the sort order, so a project's newest events are an index range;
+* listings are ordered by ``(generated, message_id)`` and every index that
+  serves a listing ends with those two columns, so a page after a marker
+  is an index range however deep it is;
+* ``position`` is assigned in commit order under a lock on the
+  ``event_position`` row: a poller reading "after position P" never misses
+  an event committed later with a smaller position.
+
+On PostgreSQL ``event`` is partitioned by ``generated`` (see
+``partitions.py``), the traits document is JSONB with a GIN index for
+equality filters on any trait, and raw payloads are compressed with lz4.
+The DDL of the partitioned table is in ``schema.py``; this module
+describes the columns every dialect shares.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import postgresql
+
+NAME_LENGTH = 255
+
+# MariaDB compares with PAD SPACE and case-insensitively by default: 'abc'
+# would equal 'ABC ' there. Identifiers that decide visibility must match
+# exactly, as they do on PostgreSQL and SQLite.
+MYSQL_EXACT = 'utf8mb4_nopad_bin'
+
+metadata = sa.MetaData()
+
+
+def name_type() -> sa.types.TypeEngine:
+    return sa.String(NAME_LENGTH).with_variant(
+        mysql.VARCHAR(NAME_LENGTH, collation=MYSQL_EXACT), 'mysql',
+        'mariadb')
+
+
+def long_text_type() -> sa.types.TypeEngine:
+    return sa.Text().with_variant(mysql.LONGTEXT(collation=MYSQL_EXACT),
+                                  'mysql', 'mariadb')
+
+
+def timestamp_type() -> sa.types.TypeEngine:
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
+
+
+class EncodedJSONB(sa.types.TypeDecorator):
+    """JSONB written as JSON text the driver already encoded (see
+    ``codec.py``) and cast by the server, and read as psycopg2 decodes
+    it."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def bind_expression(self, bindvalue):
+        return sa.cast(bindvalue, postgresql.JSONB)
+
+
+def traits_type() -> sa.types.TypeEngine:
+    """JSON text, JSONB on PostgreSQL."""
+    return long_text_type().with_variant(EncodedJSONB(), 'postgresql')
+
+
+MYSQL_TABLE_ARGS = {
+    'mysql_engine': 'InnoDB',
+    'mysql_charset': 'utf8mb4',
+    'mysql_collate': MYSQL_EXACT,
+}
+
+event_type = sa.Table(
+    'event_type', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('name', name_type(), nullable=False, unique=True),
+    **MYSQL_TABLE_ARGS,
+)
+
+trait_type = sa.Table(
+    'trait_type', metadata,
+    sa.Column('event_type_id', sa.Integer, primary_key=True),
+    sa.Column('name', name_type(), primary_key=True),
+    sa.Column('dtype', sa.SmallInteger, primary_key=True),
+    **MYSQL_TABLE_ARGS,
+)
+
+event = sa.Table(
+    'event', metadata,
+    sa.Column('position', sa.BigInteger, primary_key=True,
+              autoincrement=False),
+    sa.Column('message_id', name_type(), nullable=False),
+    sa.Column('event_type_id', sa.Integer, nullable=False),
+    sa.Column('generated', timestamp_type(), nullable=False),
+    sa.Column('project_id', name_type(), nullable=True),
+    sa.Column('user_id', name_type(), nullable=True),
+    sa.Column('traits', traits_type(), nullable=False),
+    sa.Column('raw', long_text_type(), nullable=True),
+    sa.Index('ix_event_message_id', 'message_id', unique=True),
+    sa.Index('ix_event_generated', 'generated', 'message_id'),
+    sa.Index('ix_event_type_generated', 'event_type_id', 'generated',
+             'message_id'),
+    sa.Index('ix_event_project_generated', 'project_id', 'generated',
+             'message_id'),
+    **MYSQL_TABLE_ARGS,
+)
+
+# One row, locked by every transaction that stores events: it hands out
+# positions in commit order and serialises writers, so they never
+# deadlock with each other.
+event_position = sa.Table(
+    'event_position', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column('last', sa.BigInteger, nullable=False),
+    **MYSQL_TABLE_ARGS,
+)
+POSITION_ROW = 1
