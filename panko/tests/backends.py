@@ -17,6 +17,9 @@ import uuid
 import sqlalchemy as sa
 
 ALL_BACKENDS = ('sqlite', 'postgresql', 'mysql', 'mongodb')
+# Backends whose driver exists; a test runs on all of these unless it is
+# marked with @pytest.mark.backends(...).
+IMPLEMENTED_BACKENDS = ('sqlite', 'postgresql', 'mysql')
 SERVER_URLS = {
     'postgresql': os.environ.get('PANKO_TEST_POSTGRESQL_URL',
                                  'postgresql+psycopg2://root@127.0.0.1:5432'),
@@ -89,3 +92,53 @@ class SQLServer:
 
     def close(self) -> None:
         self._admin.dispose()
+
+
+class Store:
+    """A throw-away database: its URL and how to get rid of it."""
+
+    def __init__(self, url, destroy):
+        self.url = url
+        self.destroy = destroy
+
+
+_servers: dict[str, SQLServer] = {}
+
+
+def make_store(backend: str, tmp_path_factory) -> Store:
+    """An empty database of ``backend``."""
+    if backend == 'sqlite':
+        path = tmp_path_factory.mktemp('sqlite') / 'panko.sqlite'
+        return Store('sqlite:///%s' % path, lambda: None)
+    if backend in SERVER_URLS:
+        server = _servers.get(backend)
+        if server is None:
+            server = _servers[backend] = SQLServer(backend)
+        url = server.create_database()
+        return Store(url, lambda: server.drop_database(url))
+    raise BackendUnavailable('No test store for backend %s' % backend)
+
+
+def purge(connection) -> None:
+    """Empty an upgraded store without dropping its schema."""
+    dialect = getattr(connection, 'dialect', None)
+    if dialect is None:
+        connection.clear()
+        connection.upgrade()
+        return
+    with connection.facade.writer() as conn:
+        if dialect == 'postgresql':
+            names = conn.exec_driver_sql(
+                "SELECT c.relname FROM pg_inherits i "
+                "JOIN pg_class c ON c.oid = i.inhrelid "
+                "JOIN pg_class p ON p.oid = i.inhparent "
+                "WHERE p.relname = 'event'").scalars().all()
+            for name in names:
+                conn.exec_driver_sql('DROP TABLE %s' % name)
+        for table in ('event', 'trait_type', 'event_type'):
+            conn.exec_driver_sql('DELETE FROM %s' % table)
+        conn.exec_driver_sql('UPDATE event_position SET last = 0')
+    if connection._partitions is not None:
+        connection._partitions.forget()
+    connection._known_trait_types.clear()
+    connection._type_names.clear()
