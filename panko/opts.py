@@ -11,9 +11,9 @@ from panko.conf import storage
 def list_opts():
     """Every option panko owns, by group."""
     return [
-        ('DEFAULT', api.DEFAULT_OPTS),
-        ('api', api.API_OPTS),
-        ('database', list(itertools.chain(database.OPTS))),
-        ('storage', storage.OPTS),
-        ('listener', listener.OPTS),
+        ("DEFAULT", api.DEFAULT_OPTS),
+        ("api", api.API_OPTS),
+        ("database", list(itertools.chain(database.OPTS))),
+        ("storage", storage.OPTS),
+        ("listener", listener.OPTS),
     ]

@@ -15,10 +15,9 @@ from oslo_config import cfg
 from oslo_log import log
 
 from panko import conf as panko_conf
-from panko.conf import defaults
 
-DEFAULT_CONFIG_FILE = '/etc/panko/panko.conf'
-CONFIG_FILE_ENV = 'PANKO_CONFIG_FILE'
+DEFAULT_CONFIG_FILE = "/etc/panko/panko.conf"
+CONFIG_FILE_ENV = "PANKO_CONFIG_FILE"
 
 
 def default_config_files() -> list[str]:
@@ -32,17 +31,23 @@ def default_config_files() -> list[str]:
 
 
 def new_conf() -> cfg.ConfigOpts:
-    """A ConfigOpts with every panko option registered, nothing parsed."""
+    """A ConfigOpts with every panko option registered, nothing parsed.
+
+    The defaults panko sets on the API's libraries (CORS, oslo.policy) are
+    applied by the API itself (``panko.conf.defaults``), so that the
+    publisher and the commands do not import the web stack.
+    """
     conf = cfg.ConfigOpts()
     panko_conf.register_opts(conf)
-    defaults.set_lib_defaults(conf)
     return conf
 
 
-def prepare_service(argv: list[str] | None = None,
-                    config_files: list[str] | None = None,
-                    conf: cfg.ConfigOpts | None = None,
-                    setup_logging: bool = True) -> cfg.ConfigOpts:
+def prepare_service(
+    argv: list[str] | None = None,
+    config_files: list[str] | None = None,
+    conf: cfg.ConfigOpts | None = None,
+    setup_logging: bool = True,
+) -> cfg.ConfigOpts:
     """Parse ``argv`` and the configuration files into a ConfigOpts.
 
     :param argv: the command line without the program name; ``[]`` for a
@@ -56,16 +61,40 @@ def prepare_service(argv: list[str] | None = None,
         log.register_options(conf)
     if config_files is None and not _has_config_arg(argv or []):
         config_files = default_config_files()
-    conf(argv if argv is not None else [], project='panko',
-         validate_default_values=True,
-         default_config_files=config_files,
-         use_env=True)
+    conf(
+        argv if argv is not None else [],
+        project="panko",
+        validate_default_values=True,
+        default_config_files=config_files,
+        use_env=True,
+    )
     if setup_logging:
-        log.setup(conf, 'panko')
+        log.set_defaults(
+            default_log_levels=log.get_default_log_levels()
+            + [
+                "alembic.runtime.plugins=WARN",
+                "alembic.runtime.migration=WARN",
+            ]
+        )
+        log.setup(conf, "panko")
     return conf
 
 
+def check_values(conf: cfg.ConfigOpts) -> None:
+    """Read every option once, so that a bad value in a file or in the
+    environment is reported at start, naming the option, rather than when
+    it is first used."""
+    for _name, value in list(conf.items()):
+        if isinstance(value, cfg.ConfigOpts.GroupAttr):
+            for opt_name in list(value):
+                value[opt_name]
+
+
 def _has_config_arg(argv: list[str]) -> bool:
-    return any(a == '--config-file' or a.startswith('--config-file=')
-               or a == '--config-dir' or a.startswith('--config-dir=')
-               for a in argv)
+    return any(
+        a == "--config-file"
+        or a.startswith("--config-file=")
+        or a == "--config-dir"
+        or a.startswith("--config-dir=")
+        for a in argv
+    )

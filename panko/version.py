@@ -1,3 +1,3 @@
 import pbr.version
 
-version_info = pbr.version.VersionInfo('panko')
+version_info = pbr.version.VersionInfo("panko")

@@ -17,10 +17,10 @@ from panko.conf import storage
 # oslo.policy's and keystonemiddleware's are registered by those libraries.
 OWN_OPTS = [
     (None, api.DEFAULT_OPTS),
-    ('api', api.API_OPTS),
-    ('database', database.OPTS),
-    ('storage', storage.OPTS),
-    ('listener', listener.OPTS),
+    ("api", api.API_OPTS),
+    ("database", database.OPTS),
+    ("storage", storage.OPTS),
+    ("listener", listener.OPTS),
 ]
 
 

@@ -8,54 +8,68 @@ Panko 10 gave them so existing configuration files keep working.
 from oslo_config import cfg
 
 OPTS = [
-    cfg.IntOpt('event_time_to_live',
-               default=-1,
-               help='Number of seconds that events are kept in the '
-                    'database (<= 0 means forever). panko-expirer removes '
-                    'older events.'),
-    cfg.IntOpt('events_delete_batch_size',
-               default=0,
-               min=0,
-               help='Number of events panko-expirer deletes in one '
-                    'transaction. 0 means the default batch of 10000; '
-                    'the expirer always runs until nothing expired is '
-                    'left.'),
-    cfg.IntOpt('max_raw_size',
-               default=1024 * 1024,
-               min=1024,
-               help='Largest raw notification, in bytes of JSON, stored '
-                    'with an event. An event whose raw payload is larger '
-                    'is refused with an error naming it; nothing is cut.'),
-    cfg.StrOpt('partition_interval',
-               default='day',
-               choices=[('day', 'One partition per day.'),
-                        ('week', 'One partition per ISO week.'),
-                        ('month', 'One partition per month.')],
-               help='PostgreSQL only: the span of time each partition of '
-                    'the event table holds. The expirer drops whole '
-                    'partitions, so a shorter span returns disk space '
-                    'sooner; a longer one means fewer partitions for '
-                    'queries that cover all time. Partitions made before '
-                    'a change keep their span.'),
-    cfg.StrOpt('event_connection',
-               secret=True,
-               deprecated_for_removal=True,
-               deprecated_reason='Use [database] connection.',
-               help='Connection URL of the event database. Deprecated: '
-                    'it is read only when [database] connection is '
-                    'unset.'),
-    cfg.BoolOpt('es_ssl_enabled',
-                default=False,
-                deprecated_for_removal=True,
-                deprecated_reason='The Elasticsearch backend is not '
-                                  'shipped by panko.',
-                help='Accepted for compatibility with Panko 10; panko has '
-                     'no Elasticsearch backend.'),
-    cfg.StrOpt('es_index_name',
-               default='events',
-               deprecated_for_removal=True,
-               deprecated_reason='The Elasticsearch backend is not '
-                                 'shipped by panko.',
-               help='Accepted for compatibility with Panko 10; panko has '
-                    'no Elasticsearch backend.'),
+    cfg.IntOpt(
+        "event_time_to_live",
+        default=-1,
+        help="Number of seconds that events are kept in the "
+        "database (<= 0 means forever). panko-expirer removes "
+        "older events.",
+    ),
+    cfg.IntOpt(
+        "events_delete_batch_size",
+        default=0,
+        min=0,
+        help="Number of events panko-expirer deletes in one "
+        "transaction. 0 means the default batch of 10000; "
+        "the expirer always runs until nothing expired is "
+        "left.",
+    ),
+    cfg.IntOpt(
+        "max_raw_size",
+        default=1024 * 1024,
+        min=1024,
+        help="Largest raw notification, in bytes of JSON, stored "
+        "with an event. An event whose raw payload is larger "
+        "is refused with an error naming it; nothing is cut.",
+    ),
+    cfg.StrOpt(
+        "partition_interval",
+        default="day",
+        choices=[
+            ("day", "One partition per day."),
+            ("week", "One partition per ISO week."),
+            ("month", "One partition per month."),
+        ],
+        help="PostgreSQL only: the span of time each partition of "
+        "the event table holds. The expirer drops whole "
+        "partitions, so a shorter span returns disk space "
+        "sooner; a longer one means fewer partitions for "
+        "queries that cover all time. Partitions made before "
+        "a change keep their span.",
+    ),
+    cfg.StrOpt(
+        "event_connection",
+        secret=True,
+        deprecated_for_removal=True,
+        deprecated_reason="Use [database] connection.",
+        help="Connection URL of the event database. Deprecated: "
+        "it is read only when [database] connection is "
+        "unset.",
+    ),
+    cfg.BoolOpt(
+        "es_ssl_enabled",
+        default=False,
+        deprecated_for_removal=True,
+        deprecated_reason="The Elasticsearch backend is not shipped by panko.",
+        help="Accepted for compatibility with Panko 10; panko has "
+        "no Elasticsearch backend.",
+    ),
+    cfg.StrOpt(
+        "es_index_name",
+        default="events",
+        deprecated_for_removal=True,
+        deprecated_reason="The Elasticsearch backend is not shipped by panko.",
+        help="Accepted for compatibility with Panko 10; panko has "
+        "no Elasticsearch backend.",
+    ),
 ]

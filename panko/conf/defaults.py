@@ -13,11 +13,20 @@ def set_lib_defaults(conf: cfg.ConfigOpts | None = None) -> None:
     defaults in the sample file.
     """
     cors.set_defaults(
-        allow_headers=['X-Auth-Token', 'X-Openstack-Request-Id',
-                       'X-Subject-Token', 'X-Project-Id', 'X-User-Id',
-                       'X-Roles'],
-        expose_headers=['X-Auth-Token', 'X-Openstack-Request-Id',
-                        'X-Subject-Token'],
-        allow_methods=['GET', 'PUT', 'POST', 'DELETE', 'PATCH'])
+        allow_headers=[
+            "X-Auth-Token",
+            "X-Openstack-Request-Id",
+            "X-Subject-Token",
+            "X-Project-Id",
+            "X-User-Id",
+            "X-Roles",
+        ],
+        expose_headers=[
+            "X-Auth-Token",
+            "X-Openstack-Request-Id",
+            "X-Subject-Token",
+        ],
+        allow_methods=["GET", "PUT", "POST", "DELETE", "PATCH"],
+    )
     if conf is not None:
-        policy_opts.set_defaults(conf, policy_file='policy.yaml')
+        policy_opts.set_defaults(conf, policy_file="policy.yaml")

@@ -8,14 +8,18 @@ honours them as fallbacks for ``[database] max_retries`` and
 from oslo_config import cfg
 
 OPTS = [
-    cfg.IntOpt('max_retries',
-               default=None,
-               deprecated_for_removal=True,
-               deprecated_reason='Use [database] max_retries.',
-               help='Deprecated alias of [database] max_retries.'),
-    cfg.IntOpt('retry_interval',
-               default=None,
-               deprecated_for_removal=True,
-               deprecated_reason='Use [database] retry_interval.',
-               help='Deprecated alias of [database] retry_interval.'),
+    cfg.IntOpt(
+        "max_retries",
+        default=None,
+        deprecated_for_removal=True,
+        deprecated_reason="Use [database] max_retries.",
+        help="Deprecated alias of [database] max_retries.",
+    ),
+    cfg.IntOpt(
+        "retry_interval",
+        default=None,
+        deprecated_for_removal=True,
+        deprecated_reason="Use [database] retry_interval.",
+        help="Deprecated alias of [database] retry_interval.",
+    ),
 ]

@@ -36,8 +36,8 @@ class Connection(abc.ABC):
     behaviour.
     """
 
-    CAPABILITIES: dict = {'events': {'query': {'simple': True}}}
-    STORAGE_CAPABILITIES: dict = {'storage': {'production_ready': True}}
+    CAPABILITIES: dict = {"events": {"query": {"simple": True}}}
+    STORAGE_CAPABILITIES: dict = {"storage": {"production_ready": True}}
 
     def __init__(self, url: str, conf: cfg.ConfigOpts):
         self.url = url
@@ -63,13 +63,15 @@ class Connection(abc.ABC):
     def ping(self) -> None:
         """Raise StorageUnavailable unless the database answers."""
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the connections this driver holds."""
 
     # -- writing ------------------------------------------------------------
 
-    def record_events(self, events: Iterable[models.Event]
-                      ) -> models.RecordResult:
+    def record_events(
+        self, events: Iterable[models.Event]
+    ) -> models.RecordResult:
         """Store a batch of events; return what became of each.
 
         Events whose message_id is already stored, or that appear earlier
@@ -91,7 +93,7 @@ class Connection(abc.ABC):
             try:
                 self.check_event(event)
             except exceptions.InvalidEvent as e:
-                LOG.error('Event not stored: %s', e)
+                LOG.error("Event not stored: %s", e)
                 result.rejected.append((event.message_id, e.reason))
                 continue
             seen.add(event.message_id)
@@ -104,59 +106,73 @@ class Connection(abc.ABC):
                 else:
                     result.duplicates.append(event.message_id)
         if result.duplicates:
-            LOG.debug('Skipped %d events already stored: %s',
-                      len(result.duplicates), result.duplicates)
+            LOG.debug(
+                "Skipped %d events already stored: %s",
+                len(result.duplicates),
+                result.duplicates,
+            )
         return result
 
     def check_event(self, event: models.Event) -> None:
         """Raise InvalidEvent when ``event`` can never be stored."""
         if not event.message_id:
-            raise exceptions.InvalidEvent(event.message_id,
-                                          'the message_id is empty')
+            raise exceptions.InvalidEvent(
+                event.message_id, "the message_id is empty"
+            )
         if len(event.message_id) > 255:
             raise exceptions.InvalidEvent(
-                event.message_id[:64] + '...',
-                'the message_id is longer than 255 characters')
+                event.message_id[:64] + "...",
+                "the message_id is longer than 255 characters",
+            )
         if not event.event_type or len(event.event_type) > 255:
             raise exceptions.InvalidEvent(
                 event.message_id,
-                'the event_type must have 1 to 255 characters')
+                "the event_type must have 1 to 255 characters",
+            )
         texts = [event.message_id, event.event_type]
         texts += [t.name for t in event.traits]
-        texts += [t.value for t in event.traits
-                  if t.dtype == models.TEXT_TYPE and isinstance(t.value, str)]
-        if any('\x00' in text for text in texts):
+        texts += [
+            t.value
+            for t in event.traits
+            if t.dtype == models.TEXT_TYPE and isinstance(t.value, str)
+        ]
+        if any("\x00" in text for text in texts):
             raise exceptions.InvalidEvent(
-                event.message_id.replace('\x00', '\\0'),
-                'a name or text value contains a NUL character')
+                event.message_id.replace("\x00", "\\0"),
+                "a name or text value contains a NUL character",
+            )
         for name in (models.PROJECT_TRAIT, models.USER_TRAIT):
             owner = event.trait(name)
             if owner is not None and len(owner.value) > 255:
                 raise exceptions.InvalidEvent(
                     event.message_id,
-                    'its %s trait is longer than 255 characters' % name)
+                    "its %s trait is longer than 255 characters" % name,
+                )
         names = [t.name for t in event.traits]
         if len(set(names)) != len(names):
             raise exceptions.InvalidEvent(
-                event.message_id, 'a trait name appears more than once')
+                event.message_id, "a trait name appears more than once"
+            )
         for trait in event.traits:
             if not trait.name or len(trait.name) > 255:
                 raise exceptions.InvalidEvent(
                     event.message_id,
-                    'trait names must have 1 to 255 characters')
+                    "trait names must have 1 to 255 characters",
+                )
             if trait.dtype not in models.DTYPE_NAMES:
                 raise exceptions.InvalidEvent(
                     event.message_id,
-                    'trait %s has unknown type %r' % (trait.name,
-                                                      trait.dtype))
+                    "trait %s has unknown type %r" % (trait.name, trait.dtype),
+                )
         if event.raw is not None:
-            size = len(json.dumps(event.raw, separators=(',', ':')))
+            size = len(json.dumps(event.raw, separators=(",", ":")))
             limit = self.conf.database.max_raw_size
             if size > limit:
                 raise exceptions.InvalidEvent(
                     event.message_id,
-                    'its raw notification has %d bytes, more than '
-                    '[database] max_raw_size (%d)' % (size, limit))
+                    "its raw notification has %d bytes, more than "
+                    "[database] max_raw_size (%d)" % (size, limit),
+                )
 
     @abc.abstractmethod
     def _record_events(self, events: list[models.Event]) -> Iterable[str]:
@@ -166,9 +182,11 @@ class Connection(abc.ABC):
 
     # -- reading ------------------------------------------------------------
 
-    def get_events(self, event_filter: models.EventFilter,
-                   pagination: models.Pagination | None = None
-                   ) -> Iterator[models.Event]:
+    def get_events(
+        self,
+        event_filter: models.EventFilter,
+        pagination: models.Pagination | None = None,
+    ) -> Iterator[models.Event]:
         """Events matching ``event_filter``, in the pagination's order.
 
         The sort is made total (see ``Pagination.total_order``). The
@@ -180,21 +198,26 @@ class Connection(abc.ABC):
         marker = None
         if pagination.marker is not None:
             marker_filter = models.EventFilter(
-                message_id=pagination.marker).scoped_like(event_filter)
-            found = list(self._get_events(marker_filter, 1,
-                                          models.DEFAULT_SORT, None))
+                message_id=pagination.marker
+            ).scoped_like(event_filter)
+            found = list(
+                self._get_events(marker_filter, 1, models.DEFAULT_SORT, None)
+            )
             if not found:
                 raise exceptions.InvalidMarker(pagination.marker)
             marker = found[0]
-        return self._get_events(event_filter, pagination.limit,
-                                pagination.total_order(), marker)
+        return self._get_events(
+            event_filter, pagination.limit, pagination.total_order(), marker
+        )
 
     @abc.abstractmethod
-    def _get_events(self, event_filter: models.EventFilter,
-                    limit: int | None,
-                    sort: tuple[tuple[str, str], ...],
-                    marker: models.Event | None
-                    ) -> Iterator[models.Event]:
+    def _get_events(
+        self,
+        event_filter: models.EventFilter,
+        limit: int | None,
+        sort: tuple[tuple[str, str], ...],
+        marker: models.Event | None,
+    ) -> Iterator[models.Event]:
         """Events matching the filter, ordered by ``sort`` (total: its
         last key is message_id), strictly after ``marker`` in that order
         when given, at most ``limit`` of them. Trait values and raw are
@@ -210,8 +233,12 @@ class Connection(abc.ABC):
         sorted by name then type."""
 
     @abc.abstractmethod
-    def get_traits(self, event_type: str, trait_name: str | None = None,
-                   limit: int | None = None) -> Iterator[models.Trait]:
+    def get_traits(
+        self,
+        event_type: str,
+        trait_name: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[models.Trait]:
         """Trait values of events of ``event_type`` (only ``trait_name``
         when given), at most ``limit`` of them, ordered by trait name and
         then by the events' generated time."""
@@ -237,12 +264,13 @@ class Connection(abc.ABC):
             if deleted < batch:
                 break
         self._delete_unused_event_types()
-        LOG.info('%d expired events removed', total)
+        LOG.info("%d expired events removed", total)
         return total
 
     @abc.abstractmethod
-    def _delete_events_before(self, before: datetime.datetime,
-                              max_count: int) -> int:
+    def _delete_events_before(
+        self, before: datetime.datetime, max_count: int
+    ) -> int:
         """Delete at most ``max_count`` events generated before
         ``before`` in one transaction; return how many were deleted."""
 

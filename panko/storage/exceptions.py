@@ -21,7 +21,7 @@ class InvalidMarker(StorageError):
     """The pagination marker names no event visible to the caller."""
 
     def __init__(self, marker):
-        super().__init__('Marker %s not found.' % marker)
+        super().__init__("Marker %s not found." % marker)
         self.marker = marker
 
 
@@ -29,6 +29,6 @@ class InvalidEvent(StorageError):
     """An event that can never be stored as it is (too large, bad type)."""
 
     def __init__(self, message_id, reason):
-        super().__init__('Event %s: %s' % (message_id, reason))
+        super().__init__("Event %s: %s" % (message_id, reason))
         self.message_id = message_id
         self.reason = reason

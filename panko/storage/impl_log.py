@@ -11,8 +11,8 @@ LOG = log.getLogger(__name__)
 
 
 class Connection(base.Connection):
-    CAPABILITIES = {'events': {'query': {'simple': False}}}
-    STORAGE_CAPABILITIES = {'storage': {'production_ready': False}}
+    CAPABILITIES = {"events": {"query": {"simple": False}}}
+    STORAGE_CAPABILITIES = {"storage": {"production_ready": False}}
 
     def upgrade(self):
         pass
@@ -26,11 +26,18 @@ class Connection(base.Connection):
     def ping(self):
         pass
 
+    def close(self):
+        pass
+
     def _record_events(self, events):
         for event in events:
-            LOG.info('event %s of type %s generated %s with %d traits',
-                     event.message_id, event.event_type,
-                     event.generated.isoformat(), len(event.traits))
+            LOG.info(
+                "event %s of type %s generated %s with %d traits",
+                event.message_id,
+                event.event_type,
+                event.generated.isoformat(),
+                len(event.traits),
+            )
         return [event.message_id for event in events]
 
     def _get_events(self, event_filter, limit, sort, marker):

@@ -17,18 +17,22 @@ INT_TYPE = 2
 FLOAT_TYPE = 3
 DATETIME_TYPE = 4
 
-DTYPE_NAMES = {TEXT_TYPE: 'string', INT_TYPE: 'integer',
-               FLOAT_TYPE: 'float', DATETIME_TYPE: 'datetime'}
+DTYPE_NAMES = {
+    TEXT_TYPE: "string",
+    INT_TYPE: "integer",
+    FLOAT_TYPE: "float",
+    DATETIME_TYPE: "datetime",
+}
 DTYPE_BY_NAME = {name: dtype for dtype, name in DTYPE_NAMES.items()}
 
-OPERATORS = ('eq', 'ne', 'lt', 'le', 'gt', 'ge')
-SORT_KEYS = ('generated', 'message_id')
-SORT_DIRS = ('asc', 'desc')
-DEFAULT_SORT = (('generated', 'asc'), ('message_id', 'asc'))
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge")
+SORT_KEYS = ("generated", "message_id")
+SORT_DIRS = ("asc", "desc")
+DEFAULT_SORT = (("generated", "asc"), ("message_id", "asc"))
 
 # The trait whose text value names the project an event belongs to.
-PROJECT_TRAIT = 'project_id'
-USER_TRAIT = 'user_id'
+PROJECT_TRAIT = "project_id"
+USER_TRAIT = "user_id"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -98,9 +102,9 @@ class TraitFilter:
 
     def __post_init__(self):
         if self.op not in OPERATORS:
-            raise ValueError('unknown operator %r' % self.op)
+            raise ValueError("unknown operator %r" % self.op)
         if self.dtype not in DTYPE_NAMES:
-            raise ValueError('unknown trait type %r' % self.dtype)
+            raise ValueError("unknown trait type %r" % self.dtype)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -128,15 +132,18 @@ class EventFilter:
 
     def __post_init__(self):
         if self.project is not None and self.admin_project is not None:
-            raise ValueError('project and admin_project are exclusive')
+            raise ValueError("project and admin_project are exclusive")
         if self.user is not None and self.project is None:
-            raise ValueError('user scope needs a project scope')
+            raise ValueError("user scope needs a project scope")
 
     def scoped_like(self, other: EventFilter) -> EventFilter:
         """This filter's conditions under ``other``'s project scope."""
-        return dataclasses.replace(self, project=other.project,
-                                   user=other.user,
-                                   admin_project=other.admin_project)
+        return dataclasses.replace(
+            self,
+            project=other.project,
+            user=other.user,
+            admin_project=other.admin_project,
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -154,10 +161,10 @@ class Pagination:
 
     def __post_init__(self):
         if self.limit is not None and self.limit < 1:
-            raise ValueError('limit must be positive')
+            raise ValueError("limit must be positive")
         for key, direction in self.sort:
             if key not in SORT_KEYS or direction not in SORT_DIRS:
-                raise ValueError('bad sort %s:%s' % (key, direction))
+                raise ValueError("bad sort %s:%s" % (key, direction))
 
     def total_order(self) -> tuple[tuple[str, str], ...]:
         """The sort made total: defaults when empty, and message_id as the
@@ -169,8 +176,8 @@ class Pagination:
         for key, direction in sort:
             if key not in [k for k, _ in deduped]:
                 deduped.append((key, direction))
-        if 'message_id' not in keys:
-            deduped.append(('message_id', deduped[-1][1]))
+        if "message_id" not in keys:
+            deduped.append(("message_id", deduped[-1][1]))
         return tuple(deduped)
 
 

@@ -16,29 +16,34 @@ import uuid
 
 import sqlalchemy as sa
 
-ALL_BACKENDS = ('sqlite', 'postgresql', 'mysql', 'mongodb')
+ALL_BACKENDS = ("sqlite", "postgresql", "mysql", "mongodb")
 # Backends whose driver exists; a test runs on all of these unless it is
 # marked with @pytest.mark.backends(...).
-IMPLEMENTED_BACKENDS = ('sqlite', 'postgresql', 'mysql')
+IMPLEMENTED_BACKENDS = ("sqlite", "postgresql", "mysql")
 SERVER_URLS = {
-    'postgresql': os.environ.get('PANKO_TEST_POSTGRESQL_URL',
-                                 'postgresql+psycopg2://root@127.0.0.1:5432'),
-    'mysql': os.environ.get('PANKO_TEST_MYSQL_URL',
-                            'mysql+pymysql://root@127.0.0.1:3306'),
+    "postgresql": os.environ.get(
+        "PANKO_TEST_POSTGRESQL_URL",
+        "postgresql+psycopg2://root@127.0.0.1:5432",
+    ),
+    "mysql": os.environ.get(
+        "PANKO_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"
+    ),
 }
-ADMIN_DATABASE = {'postgresql': 'postgres', 'mysql': 'mysql'}
+ADMIN_DATABASE = {"postgresql": "postgres", "mysql": "mysql"}
 
 
 def selected_backends() -> tuple[str, ...]:
     """Backends named by PANKO_TEST_BACKENDS, default every backend."""
-    names = os.environ.get('PANKO_TEST_BACKENDS')
+    names = os.environ.get("PANKO_TEST_BACKENDS")
     if not names:
         return ALL_BACKENDS
-    chosen = tuple(n.strip() for n in names.split(',') if n.strip())
+    chosen = tuple(n.strip() for n in names.split(",") if n.strip())
     unknown = set(chosen) - set(ALL_BACKENDS)
     if unknown:
-        raise RuntimeError('PANKO_TEST_BACKENDS names unknown backends: %s'
-                           % ', '.join(sorted(unknown)))
+        raise RuntimeError(
+            "PANKO_TEST_BACKENDS names unknown backends: %s"
+            % ", ".join(sorted(unknown))
+        )
     return chosen
 
 
@@ -53,42 +58,47 @@ class SQLServer:
     def __init__(self, backend: str):
         self.backend = backend
         self.server_url = SERVER_URLS[backend]
-        admin_url = '%s/%s' % (self.server_url, ADMIN_DATABASE[backend])
-        self._admin = sa.create_engine(admin_url,
-                                       isolation_level='AUTOCOMMIT',
-                                       poolclass=sa.pool.NullPool)
+        admin_url = "%s/%s" % (self.server_url, ADMIN_DATABASE[backend])
+        self._admin = sa.create_engine(
+            admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
         try:
             with self._admin.connect() as conn:
-                conn.execute(sa.text('SELECT 1'))
+                conn.execute(sa.text("SELECT 1"))
         except sa.exc.OperationalError as e:
             raise BackendUnavailable(
-                'The %s server at %s is not answering (%s). Start it: see '
+                "The %s server at %s is not answering (%s). Start it: see "
                 'README.rst, "Running the tests".'
-                % (backend, self.server_url, e.orig)) from e
+                % (backend, self.server_url, e.orig)
+            ) from e
 
-    def create_database(self, prefix: str = 'panko_test') -> str:
+    def create_database(self, prefix: str = "panko_test") -> str:
         """Create an empty database; return its URL."""
-        name = '%s_%s' % (prefix, uuid.uuid4().hex[:12])
+        name = "%s_%s" % (prefix, uuid.uuid4().hex[:12])
         with self._admin.connect() as conn:
-            if self.backend == 'mysql':
-                conn.execute(sa.text(
-                    'CREATE DATABASE %s CHARACTER SET utf8mb4 '
-                    'COLLATE utf8mb4_bin' % name))
+            if self.backend == "mysql":
+                conn.execute(
+                    sa.text(
+                        "CREATE DATABASE %s CHARACTER SET utf8mb4 "
+                        "COLLATE utf8mb4_bin" % name
+                    )
+                )
             else:
-                conn.execute(sa.text('CREATE DATABASE %s' % name))
-        url = '%s/%s' % (self.server_url, name)
-        if self.backend == 'mysql':
-            url += '?charset=utf8mb4'
+                conn.execute(sa.text("CREATE DATABASE %s" % name))
+        url = "%s/%s" % (self.server_url, name)
+        if self.backend == "mysql":
+            url += "?charset=utf8mb4"
         return url
 
     def drop_database(self, url: str) -> None:
         name = sa.engine.make_url(url).database
         with self._admin.connect() as conn:
-            if self.backend == 'postgresql':
-                conn.execute(sa.text(
-                    'DROP DATABASE IF EXISTS %s WITH (FORCE)' % name))
+            if self.backend == "postgresql":
+                conn.execute(
+                    sa.text("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+                )
             else:
-                conn.execute(sa.text('DROP DATABASE IF EXISTS %s' % name))
+                conn.execute(sa.text("DROP DATABASE IF EXISTS %s" % name))
 
     def close(self) -> None:
         self._admin.dispose()
@@ -107,37 +117,42 @@ _servers: dict[str, SQLServer] = {}
 
 def make_store(backend: str, tmp_path_factory) -> Store:
     """An empty database of ``backend``."""
-    if backend == 'sqlite':
-        path = tmp_path_factory.mktemp('sqlite') / 'panko.sqlite'
-        return Store('sqlite:///%s' % path, lambda: None)
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "panko.sqlite"
+        return Store("sqlite:///%s" % path, lambda: None)
     if backend in SERVER_URLS:
         server = _servers.get(backend)
         if server is None:
             server = _servers[backend] = SQLServer(backend)
         url = server.create_database()
         return Store(url, lambda: server.drop_database(url))
-    raise BackendUnavailable('No test store for backend %s' % backend)
+    raise BackendUnavailable("No test store for backend %s" % backend)
 
 
 def purge(connection) -> None:
     """Empty an upgraded store without dropping its schema."""
-    dialect = getattr(connection, 'dialect', None)
+    dialect = getattr(connection, "dialect", None)
     if dialect is None:
         connection.clear()
         connection.upgrade()
         return
     with connection.facade.writer() as conn:
-        if dialect == 'postgresql':
-            names = conn.exec_driver_sql(
-                "SELECT c.relname FROM pg_inherits i "
-                "JOIN pg_class c ON c.oid = i.inhrelid "
-                "JOIN pg_class p ON p.oid = i.inhparent "
-                "WHERE p.relname = 'event'").scalars().all()
+        if dialect == "postgresql":
+            names = (
+                conn.exec_driver_sql(
+                    "SELECT c.relname FROM pg_inherits i "
+                    "JOIN pg_class c ON c.oid = i.inhrelid "
+                    "JOIN pg_class p ON p.oid = i.inhparent "
+                    "WHERE p.relname = 'event'"
+                )
+                .scalars()
+                .all()
+            )
             for name in names:
-                conn.exec_driver_sql('DROP TABLE %s' % name)
-        for table in ('event', 'trait_type', 'event_type'):
-            conn.exec_driver_sql('DELETE FROM %s' % table)
-        conn.exec_driver_sql('UPDATE event_position SET last = 0')
+                conn.exec_driver_sql("DROP TABLE %s" % name)
+        for table in ("event", "trait_type", "event_type"):
+            conn.exec_driver_sql("DELETE FROM %s" % table)
+        conn.exec_driver_sql("UPDATE event_position SET last = 0")
     if connection._partitions is not None:
         connection._partitions.forget()
     connection._known_trait_types.clear()

@@ -11,6 +11,6 @@ from panko import service
 def conf(tmp_path):
     """A fresh ConfigOpts with every panko option, reading no file."""
     conf = service.new_conf()
-    conf([], project='panko', default_config_files=[])
+    conf([], project="panko", default_config_files=[])
     yield conf
     conf.reset()

@@ -15,10 +15,11 @@ from typing import Any
 
 from panko.storage import models
 
-DATETIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(',', ':'),
-                          allow_nan=False).encode
+_dumps = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False
+).encode
 
 
 def encode_datetime(value: datetime.datetime) -> str:

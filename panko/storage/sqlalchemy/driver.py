@@ -7,10 +7,10 @@ time partitions of PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import contextlib
 import datetime
 import threading
-from collections.abc import Iterator
 
 from oslo_config import cfg
 from oslo_db import api as db_api
@@ -47,19 +47,25 @@ def translate_errors():
         yield
     except (db_exc.DBConnectionError, db_exc.DBDeadlock) as e:
         raise exceptions.StorageUnavailable(
-            'The database is unavailable: %s' % e) from e
+            "The database is unavailable: %s" % e
+        ) from e
     except sa.exc.OperationalError as e:
         # What oslo.db's filters did not classify: lost connections
         # while a result was being read, server shutting down.
         raise exceptions.StorageUnavailable(
-            'The database is unavailable: %s' % e.orig) from e
+            "The database is unavailable: %s" % e.orig
+        ) from e
+
+
+class _PartitionGone(Exception):
+    """A write met a partition dropped meanwhile; retried at once."""
 
 
 class Connection(base.Connection):
     """Events in an SQL database."""
 
-    CAPABILITIES = {'events': {'query': {'simple': True}}}
-    STORAGE_CAPABILITIES = {'storage': {'production_ready': True}}
+    CAPABILITIES = {"events": {"query": {"simple": True}}}
+    STORAGE_CAPABILITIES = {"storage": {"production_ready": True}}
 
     def __init__(self, url: str, conf: cfg.ConfigOpts):
         super().__init__(url, conf)
@@ -67,7 +73,9 @@ class Connection(base.Connection):
         self.dialect = self.facade.dialect
         self._partitions = (
             partitions.PartitionSet(conf.database.partition_interval)
-            if self.dialect == 'postgresql' else None)
+            if self.dialect == "postgresql"
+            else None
+        )
         self._known_trait_types: set = set()
         self._type_names: dict[int, str] = {}
         self._type_names_lock = threading.Lock()
@@ -77,7 +85,9 @@ class Connection(base.Connection):
             inc_retry_interval=conf.database.db_inc_retry_interval,
             max_retry_interval=conf.database.db_max_retry_interval,
             retry_on_disconnect=True,
-            retry_on_deadlock=True)
+            retry_on_deadlock=True,
+            exception_checker=lambda e: isinstance(e, _PartitionGone),
+        )
 
     # -- schema -----------------------------------------------------------
 
@@ -96,7 +106,7 @@ class Connection(base.Connection):
 
     def ping(self) -> None:
         with translate_errors(), self.facade.reader() as conn:
-            conn.execute(sa.text('SELECT 1'))
+            conn.execute(sa.text("SELECT 1"))
 
     def close(self) -> None:
         self.facade.dispose()
@@ -104,20 +114,28 @@ class Connection(base.Connection):
     # -- writing ------------------------------------------------------------
 
     def _record_events(self, events):
-        if self._partitions is not None:
-            with translate_errors():
-                self._partitions.ensure(self.facade.engine,
-                                        {e.generated for e in events})
         with translate_errors():
-            stored, new_trait_types = self._retry_writes(self._write)(
-                events)
+            stored, new_trait_types = self._retry_writes(self._write)(events)
         self._known_trait_types |= new_trait_types
         return stored
 
     def _write(self, events):
-        with self.facade.writer() as conn:
-            return writer.record(conn, self.dialect, events,
-                                 self._known_trait_types)
+        if self._partitions is not None:
+            self._partitions.ensure(
+                self.facade.engine, {e.generated for e in events}
+            )
+        try:
+            with self.facade.writer() as conn:
+                return writer.record(
+                    conn, self.dialect, events, self._known_trait_types
+                )
+        except db_exc.DBError as e:
+            if self._partitions is not None and partitions.is_missing(e):
+                # The expirer of another process dropped a partition this
+                # one still knew of: look again and retry.
+                self._partitions.forget()
+                raise _PartitionGone() from e
+            raise
 
     # -- reading ------------------------------------------------------------
 
@@ -129,8 +147,9 @@ class Connection(base.Connection):
             t = tables.event_type
             with self._type_names_lock, self.facade.reader() as conn:
                 self._type_names = dict(
-                    conn.execute(sa.select(t.c.id, t.c.name)).all())
-            name = self._type_names.get(type_id, '')
+                    conn.execute(sa.select(t.c.id, t.c.name)).all()
+                )
+            name = self._type_names.get(type_id, "")
         return name
 
     def _rows(self, stmt, limit: int | None):
@@ -149,28 +168,45 @@ class Connection(base.Connection):
                 generated=row.generated,
                 traits=codec.decode_traits(row.traits),
                 raw=codec.decode_raw(row.raw),
-                position=row.position)
+                position=row.position,
+            )
 
     def _events_query(self, event_filter, limit, sort, marker):
-        columns = [E.c.position, E.c.message_id, E.c.event_type_id,
-                   E.c.generated, E.c.traits, E.c.raw]
+        columns = [
+            E.c.position,
+            E.c.message_id,
+            E.c.event_type_id,
+            E.c.generated,
+            E.c.traits,
+            E.c.raw,
+        ]
         where = query.conditions(event_filter, self.dialect)
         if marker is not None:
             where.append(query.after_marker(sort, marker))
         branches = query.scope_branches(event_filter)
 
         def ordered(branch):
-            stmt = (sa.select(*columns).where(*where, *branch)
-                    .order_by(*query.order_by(sort)))
+            stmt = (
+                sa.select(*columns)
+                .where(*where, *branch)
+                .order_by(*query.order_by(sort))
+            )
             return stmt.limit(limit) if limit is not None else stmt
 
         if len(branches) == 1:
             return ordered(branches[0])
-        union = sa.union_all(*(sa.select(ordered(b).subquery())
-                               for b in branches)).subquery()
-        stmt = sa.select(union).order_by(*query.order_by(
-            sort, {'generated': union.c.generated,
-                   'message_id': union.c.message_id}))
+        union = sa.union_all(
+            *(sa.select(ordered(b).subquery()) for b in branches)
+        ).subquery()
+        stmt = sa.select(union).order_by(
+            *query.order_by(
+                sort,
+                {
+                    "generated": union.c.generated,
+                    "message_id": union.c.message_id,
+                },
+            )
+        )
         return stmt.limit(limit) if limit is not None else stmt
 
     def get_event_types(self) -> Iterator[str]:
@@ -181,16 +217,20 @@ class Connection(base.Connection):
 
     def get_trait_types(self, event_type: str) -> Iterator[models.TraitType]:
         t = tables.trait_type
-        stmt = (sa.select(t.c.name, t.c.dtype)
-                .where(t.c.event_type_id == query.event_type_id(event_type))
-                .order_by(t.c.name, t.c.dtype))
+        stmt = (
+            sa.select(t.c.name, t.c.dtype)
+            .where(t.c.event_type_id == query.event_type_id(event_type))
+            .order_by(t.c.name, t.c.dtype)
+        )
         for row in self._rows(stmt, None):
             yield models.TraitType(row.name, row.dtype)
 
     def get_traits(self, event_type, trait_name=None, limit=None):
-        stmt = (sa.select(E.c.traits)
-                .where(E.c.event_type_id == query.event_type_id(event_type))
-                .order_by(E.c.generated, E.c.message_id))
+        stmt = (
+            sa.select(E.c.traits)
+            .where(E.c.event_type_id == query.event_type_id(event_type))
+            .order_by(E.c.generated, E.c.message_id)
+        )
         if trait_name is not None:
             stmt = stmt.where(self._has_trait(trait_name))
         count = 0
@@ -204,15 +244,25 @@ class Connection(base.Connection):
                 yield trait
 
     def _has_trait(self, name: str):
-        paths = [query.json_path(name, dtype) for dtype in models.DTYPE_NAMES]
-        if self.dialect == 'postgresql':
+        if self.dialect == "postgresql":
             doc = sa.type_coerce(E.c.traits, postgresql.JSONB)
-            return sa.or_(*(doc[str(dtype)].has_key(name)
-                            for dtype in models.DTYPE_NAMES))
-        if self.dialect == 'mysql':
-            return sa.func.json_contains_path(E.c.traits, 'one', *paths) == 1
-        return sa.or_(*(sa.func.json_type(E.c.traits, path).is_not(None)
-                        for path in paths))
+            return sa.or_(
+                *(
+                    doc[str(dtype)].has_key(name)
+                    for dtype in models.DTYPE_NAMES
+                )
+            )
+        if self.dialect == "mysql":
+            paths = [
+                query.json_path(name, dtype) for dtype in models.DTYPE_NAMES
+            ]
+            return sa.func.json_contains_path(E.c.traits, "one", *paths) == 1
+        return sa.or_(
+            *(
+                sa.exists().where(query.sqlite_entries(dtype).c.key == name)
+                for dtype in models.DTYPE_NAMES
+            )
+        )
 
     # -- expiry -------------------------------------------------------------
 
@@ -224,40 +274,55 @@ class Connection(base.Connection):
                     dropped = partitions.drop_before(conn, before)
                 self._partitions.forget()
             return dropped + self._retry_writes(self._delete_rows_before)(
-                before, max_count)
+                before, max_count
+            )
 
-    def _delete_rows_before(self, before: datetime.datetime,
-                            max_count: int) -> int:
+    def _delete_rows_before(
+        self, before: datetime.datetime, max_count: int
+    ) -> int:
         with self.facade.writer() as conn:
-            positions = list(conn.execute(
-                sa.select(E.c.position).where(E.c.generated < before)
-                .order_by(E.c.generated).limit(max_count)).scalars())
+            positions = list(
+                conn.execute(
+                    sa.select(E.c.position)
+                    .where(E.c.generated < before)
+                    .order_by(E.c.generated)
+                    .limit(max_count)
+                ).scalars()
+            )
             for i in range(0, len(positions), writer.LOOKUP_CHUNK):
-                conn.execute(E.delete().where(E.c.position.in_(
-                    positions[i:i + writer.LOOKUP_CHUNK])))
+                conn.execute(
+                    E.delete().where(
+                        E.c.position.in_(
+                            positions[i : i + writer.LOOKUP_CHUNK]
+                        )
+                    )
+                )
             return len(positions)
 
     def _delete_unused_event_types(self) -> None:
         with translate_errors():
             removed = self._retry_writes(self._delete_unused_types)()
         if removed:
-            LOG.info('Removed %d event types no event has any more',
-                     len(removed))
+            LOG.info(
+                "Removed %d event types no event has any more", len(removed)
+            )
             self._known_trait_types = {
-                key for key in self._known_trait_types
-                if key[0] not in removed}
+                key for key in self._known_trait_types if key[0] not in removed
+            }
 
     def _delete_unused_types(self) -> list[int]:
         t = tables.event_type
         with self.facade.writer() as conn:
             writer.lock_position(conn)
             used = sa.exists().where(E.c.event_type_id == t.c.id)
-            unused = list(conn.execute(
-                sa.select(t.c.id).where(~used)).scalars())
+            unused = list(
+                conn.execute(sa.select(t.c.id).where(~used)).scalars()
+            )
             if unused:
-                conn.execute(tables.trait_type.delete().where(
-                    tables.trait_type.c.event_type_id.in_(unused)))
+                conn.execute(
+                    tables.trait_type.delete().where(
+                        tables.trait_type.c.event_type_id.in_(unused)
+                    )
+                )
                 conn.execute(t.delete().where(t.c.id.in_(unused)))
             return unused
-
-

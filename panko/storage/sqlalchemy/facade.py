@@ -9,9 +9,9 @@ database is down.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import contextlib
 import threading
-from collections.abc import Iterator
 
 from oslo_config import cfg
 from oslo_db.sqlalchemy import enginefacade
@@ -20,20 +20,28 @@ from sqlalchemy import event as sa_event
 
 # oslo.db options that configure the engine; the retry options are read
 # by the driver's retry decorator instead.
-_ENGINE_OPTIONS = ('sqlite_synchronous', 'connection_debug',
-                   'connection_trace', 'max_pool_size', 'max_overflow',
-                   'pool_timeout', 'connection_recycle_time',
-                   'mysql_sql_mode', 'mysql_wsrep_sync_wait',
-                   'connection_parameters', 'slave_connection')
+_ENGINE_OPTIONS = (
+    "sqlite_synchronous",
+    "connection_debug",
+    "connection_trace",
+    "max_pool_size",
+    "max_overflow",
+    "pool_timeout",
+    "connection_recycle_time",
+    "mysql_sql_mode",
+    "mysql_wsrep_sync_wait",
+    "connection_parameters",
+    "slave_connection",
+)
 
 SQLITE_BUSY_TIMEOUT_S = 60
 
 # What a URL without "+dbapi" uses: the drivers panko's extras install
 # (SQLAlchemy 2.1 would pick psycopg 3 and mysqlclient).
 DEFAULT_DBAPI = {
-    'postgresql': 'postgresql+psycopg2',
-    'mysql': 'mysql+pymysql',
-    'mariadb': 'mysql+pymysql',
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
 }
 
 
@@ -43,8 +51,8 @@ def dress_url(url: str) -> str:
     default_dbapi = DEFAULT_DBAPI.get(parsed.drivername)
     if default_dbapi:
         parsed = parsed.set(drivername=default_dbapi)
-    if parsed.get_backend_name() == 'mysql' and 'charset' not in parsed.query:
-        parsed = parsed.update_query_dict({'charset': 'utf8mb4'})
+    if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed.render_as_string(hide_password=False)
 
 
@@ -55,23 +63,26 @@ class Facade:
         self.url = dress_url(url)
         self.dialect = sa.engine.make_url(self.url).get_backend_name()
         self._manager = enginefacade.transaction_context()
-        options = {name: conf.database[name] for name in _ENGINE_OPTIONS
-                   if conf.database[name] is not None}
-        if self.dialect == 'sqlite':
-            for name in ('max_pool_size', 'max_overflow', 'pool_timeout'):
+        options = {
+            name: conf.database[name]
+            for name in _ENGINE_OPTIONS
+            if conf.database[name] is not None
+        }
+        if self.dialect == "sqlite":
+            for name in ("max_pool_size", "max_overflow", "pool_timeout"):
                 options.pop(name, None)
         # Never block inside the engine waiting for the database: commands
         # that must wait do so explicitly (panko.storage.wait_for), the API
         # answers 503 at once.
-        options['max_retries'] = 0
+        options["max_retries"] = 0
         self._manager.configure(connection=self.url, **options)
         self._manager.append_on_engine_create(self._on_engine_create)
         self._start_lock = threading.Lock()
 
     def _on_engine_create(self, engine: sa.engine.Engine) -> None:
-        if self.dialect == 'sqlite':
+        if self.dialect == "sqlite":
             _configure_sqlite(engine)
-        elif self.dialect == 'mysql':
+        elif self.dialect == "mysql":
             _configure_mysql(engine)
 
     def _start(self) -> None:
@@ -108,16 +119,25 @@ class Facade:
         """A connection in a transaction that is committed on exit and
         rolled back on error."""
         with self.engine.connect() as conn:
-            conn.execution_options(panko_writer=True)
-            with conn.begin():
-                yield conn
+            if self.dialect == "sqlite":
+                # Take the write lock as the transaction begins: a deferred
+                # transaction that reads and then writes fails at once with
+                # "database is locked" instead of waiting its turn. The
+                # marker keeps oslo.db from emitting its own BEGIN.
+                conn.info["in_transaction"] = True
+                with conn.begin():
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    yield conn
+            else:
+                with conn.begin():
+                    yield conn
 
     @contextlib.contextmanager
     def autocommit(self) -> Iterator[sa.engine.Connection]:
         """A connection outside any transaction, for statements that must
         not run in one (detaching partitions, VACUUM)."""
         with self.engine.connect() as conn:
-            conn.execution_options(isolation_level='AUTOCOMMIT')
+            conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     def dispose(self) -> None:
@@ -126,36 +146,27 @@ class Facade:
 
 
 def _configure_sqlite(engine: sa.engine.Engine) -> None:
-    """WAL journal, a busy timeout, and writer transactions that take the
-    write lock when they begin, so that concurrent writers queue instead
-    of failing with "database is locked"."""
+    """WAL journal, so that readers never wait for writers, and a busy
+    timeout, so that writers wait for each other."""
 
-    @sa_event.listens_for(engine, 'connect')
+    @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_conn, record):
         cursor = dbapi_conn.cursor()
-        cursor.execute('PRAGMA busy_timeout = %d'
-                       % (SQLITE_BUSY_TIMEOUT_S * 1000))
-        cursor.execute('PRAGMA journal_mode = WAL')
+        cursor.execute(
+            "PRAGMA busy_timeout = %d" % (SQLITE_BUSY_TIMEOUT_S * 1000)
+        )
+        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
-
-    # Runs before oslo.db's own "begin" listener, which then sees the
-    # transaction open and emits nothing.
-    @sa_event.listens_for(engine, 'begin', insert=True)
-    def _begin(conn):
-        if (conn.get_execution_options().get('panko_writer')
-                and 'in_transaction' not in conn.info):
-            conn.exec_driver_sql('BEGIN IMMEDIATE')
-            conn.info['in_transaction'] = True
 
 
 def _configure_mysql(engine: sa.engine.Engine) -> None:
     """READ COMMITTED: InnoDB then takes no gap locks, so the expirer
     deleting old rows never blocks a writer storing a late event."""
 
-    @sa_event.listens_for(engine, 'connect')
+    @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_conn, record):
         cursor = dbapi_conn.cursor()
-        cursor.execute('SET SESSION TRANSACTION ISOLATION LEVEL '
-                       'READ COMMITTED')
+        cursor.execute(
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+        )
         cursor.close()
-

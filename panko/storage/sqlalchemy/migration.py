@@ -20,18 +20,21 @@ import sqlalchemy as sa
 
 LOG = log.getLogger(__name__)
 
-PANKO10_REVISION = 'c3955547bff2'
+PANKO10_REVISION = "c3955547bff2"
 # Tables only Panko 10's schema has.
-PANKO10_TABLES = {'trait_text', 'trait_int', 'trait_float', 'trait_datetime'}
+PANKO10_TABLES = {"trait_text", "trait_int", "trait_float", "trait_datetime"}
 
 
-def _config(conn: sa.engine.Connection,
-            conf: cfg.ConfigOpts | None) -> alembic_config.Config:
+def _config(
+    conn: sa.engine.Connection, conf: cfg.ConfigOpts | None
+) -> alembic_config.Config:
     config = alembic_config.Config()
-    config.set_main_option('script_location', os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), 'alembic'))
-    config.attributes['connection'] = conn
-    config.attributes['panko_conf'] = conf
+    config.set_main_option(
+        "script_location",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "alembic"),
+    )
+    config.attributes["connection"] = conn
+    config.attributes["panko_conf"] = conf
     return config
 
 
@@ -42,13 +45,14 @@ def head_revision() -> str:
 
 def current_revision(conn: sa.engine.Connection) -> str | None:
     return alembic_migration.MigrationContext.configure(
-        conn).get_current_revision()
+        conn
+    ).get_current_revision()
 
 
 def is_panko10(conn: sa.engine.Connection) -> bool:
     """True for a database Panko 10 created and never stamped."""
     tables = set(sa.inspect(conn).get_table_names())
-    return 'alembic_version' not in tables and PANKO10_TABLES <= tables
+    return "alembic_version" not in tables and PANKO10_TABLES <= tables
 
 
 def needs_upgrade(engine: sa.engine.Engine) -> bool:
@@ -60,17 +64,21 @@ def upgrade(engine: sa.engine.Engine, conf: cfg.ConfigOpts) -> None:
     """Create the schema or bring it to the head revision."""
     with engine.connect() as conn:
         if is_panko10(conn):
-            LOG.info('Found a Panko 10 database: converting it, keeping '
-                     'every event')
+            LOG.info(
+                "Found a Panko 10 database: converting it, keeping every event"
+            )
             command.stamp(_config(conn, conf), PANKO10_REVISION)
             conn.commit()
         before = current_revision(conn)
-        command.upgrade(_config(conn, conf), 'head')
+        command.upgrade(_config(conn, conf), "head")
         conn.commit()
         after = current_revision(conn)
     if before != after:
-        LOG.info('Database schema upgraded from %s to %s',
-                 before or 'nothing', after)
+        LOG.info(
+            "Database schema upgraded from %s to %s",
+            before or "nothing",
+            after,
+        )
 
 
 def drop_everything(engine: sa.engine.Engine) -> None:
@@ -78,9 +86,10 @@ def drop_everything(engine: sa.engine.Engine) -> None:
     with engine.begin() as conn:
         metadata = sa.MetaData()
         metadata.reflect(conn)
-        if conn.dialect.name == 'postgresql':
+        if conn.dialect.name == "postgresql":
             for table in metadata.sorted_tables:
-                conn.exec_driver_sql('DROP TABLE IF EXISTS "%s" CASCADE'
-                                     % table.name)
+                conn.exec_driver_sql(
+                    'DROP TABLE IF EXISTS "%s" CASCADE' % table.name
+                )
         else:
             metadata.drop_all(conn)

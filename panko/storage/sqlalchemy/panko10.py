@@ -25,22 +25,29 @@ from panko.storage.sqlalchemy import writer
 LOG = log.getLogger(__name__)
 
 BATCH = 2000
-OLD_TABLES = ('event', 'event_type', 'trait_text', 'trait_int',
-              'trait_float', 'trait_datetime')
+OLD_TABLES = (
+    "event",
+    "event_type",
+    "trait_text",
+    "trait_int",
+    "trait_float",
+    "trait_datetime",
+)
 # Secondary indexes of Panko 10; their names would clash with the new
 # schema's on PostgreSQL and SQLite, where index names are global.
 OLD_INDEXES = {
-    'event': ('ix_event_message_id', 'ix_event_type_id',
-              'ix_event_generated'),
-    'trait_text': ('ix_trait_text_event_id_key',),
-    'trait_int': ('ix_trait_int_event_id_key',),
-    'trait_float': ('ix_trait_float_event_id_key',),
-    'trait_datetime': ('ix_trait_datetime_event_id_key',),
+    "event": ("ix_event_message_id", "ix_event_type_id", "ix_event_generated"),
+    "trait_text": ("ix_trait_text_event_id_key",),
+    "trait_int": ("ix_trait_int_event_id_key",),
+    "trait_float": ("ix_trait_float_event_id_key",),
+    "trait_datetime": ("ix_trait_datetime_event_id_key",),
 }
-TRAIT_TABLES = (('panko10_trait_text', models.TEXT_TYPE),
-                ('panko10_trait_int', models.INT_TYPE),
-                ('panko10_trait_float', models.FLOAT_TYPE),
-                ('panko10_trait_datetime', models.DATETIME_TYPE))
+TRAIT_TABLES = (
+    ("panko10_trait_text", models.TEXT_TYPE),
+    ("panko10_trait_int", models.INT_TYPE),
+    ("panko10_trait_float", models.FLOAT_TYPE),
+    ("panko10_trait_datetime", models.DATETIME_TYPE),
+)
 
 
 def set_aside(conn: sa.engine.Connection) -> bool:
@@ -49,30 +56,33 @@ def set_aside(conn: sa.engine.Connection) -> bool:
     Also true when an earlier, interrupted conversion left them renamed.
     """
     names = set(sa.inspect(conn).get_table_names())
-    if 'panko10_event' in names:
+    if "panko10_event" in names:
         return True
-    if 'trait_text' not in names:
+    if "trait_text" not in names:
         return False
     dialect = conn.dialect.name
     for table, indexes in OLD_INDEXES.items():
-        existing = {i['name'] for i in sa.inspect(conn).get_indexes(table)}
+        existing = {i["name"] for i in sa.inspect(conn).get_indexes(table)}
         for index in indexes:
             if index in existing:
-                if dialect == 'mysql':
-                    conn.exec_driver_sql('DROP INDEX %s ON %s'
-                                         % (index, table))
+                if dialect == "mysql":
+                    conn.exec_driver_sql(
+                        "DROP INDEX %s ON %s" % (index, table)
+                    )
                 else:
-                    conn.exec_driver_sql('DROP INDEX %s' % index)
-    if dialect == 'mysql':
+                    conn.exec_driver_sql("DROP INDEX %s" % index)
+    if dialect == "mysql":
         # Foreign keys name the tables; InnoDB follows renames.
         conn.exec_driver_sql(
-            'RENAME TABLE ' + ', '.join('%s TO panko10_%s' % (t, t)
-                                         for t in OLD_TABLES))
+            "RENAME TABLE "
+            + ", ".join("%s TO panko10_%s" % (t, t) for t in OLD_TABLES)
+        )
     else:
         for table in OLD_TABLES:
-            conn.exec_driver_sql('ALTER TABLE %s RENAME TO panko10_%s'
-                                 % (table, table))
-    if dialect == 'postgresql':
+            conn.exec_driver_sql(
+                "ALTER TABLE %s RENAME TO panko10_%s" % (table, table)
+            )
+    if dialect == "postgresql":
         _rename_constraints(conn)
     return True
 
@@ -84,10 +94,13 @@ def _rename_constraints(conn: sa.engine.Connection) -> None:
         "SELECT c.conname, t.relname FROM pg_constraint c "
         "JOIN pg_class t ON t.oid = c.conrelid "
         "WHERE t.relname LIKE 'panko10_%%' "
-        "AND c.conname NOT LIKE 'panko10_%%'").all()
+        "AND c.conname NOT LIKE 'panko10_%%'"
+    ).all()
     for name, table in rows:
-        conn.exec_driver_sql('ALTER TABLE %s RENAME CONSTRAINT "%s" TO '
-                             '"panko10_%s"' % (table, name, name))
+        conn.exec_driver_sql(
+            'ALTER TABLE %s RENAME CONSTRAINT "%s" TO '
+            '"panko10_%s"' % (table, name, name)
+        )
 
 
 def _to_datetime(value) -> datetime.datetime:
@@ -98,8 +111,9 @@ def _to_datetime(value) -> datetime.datetime:
     seconds = decimal.Decimal(value)
     whole = int(seconds)
     micro = int(round((seconds - whole) * 1000000))
-    return (datetime.datetime(1970, 1, 1)
-            + datetime.timedelta(seconds=whole, microseconds=micro))
+    return datetime.datetime(1970, 1, 1) + datetime.timedelta(
+        seconds=whole, microseconds=micro
+    )
 
 
 def _old(conn: sa.engine.Connection, name: str) -> sa.Table:
@@ -108,64 +122,88 @@ def _old(conn: sa.engine.Connection, name: str) -> sa.Table:
 
 def convert(conn: sa.engine.Connection, partition_interval: str) -> None:
     """Copy every Panko 10 event into the new tables, then drop the old."""
-    old_event = _old(conn, 'panko10_event')
-    old_type = _old(conn, 'panko10_event_type')
-    trait_tables = [(_old(conn, name), dtype)
-                    for name, dtype in TRAIT_TABLES]
+    old_event = _old(conn, "panko10_event")
+    old_type = _old(conn, "panko10_event_type")
+    trait_tables = [(_old(conn, name), dtype) for name, dtype in TRAIT_TABLES]
     dialect = conn.dialect.name
-    total = conn.execute(sa.select(sa.func.count()).select_from(
-        old_event)).scalar()
-    done_up_to = conn.execute(sa.select(sa.func.max(
-        tables.event.c.position))).scalar() or 0
-    copied = conn.execute(sa.select(sa.func.count()).select_from(
-        tables.event)).scalar()
-    LOG.info('Converting %d Panko 10 events (%d already done)', total,
-             copied)
-    type_names = dict(conn.execute(sa.select(old_type.c.id,
-                                             old_type.c.desc)).all())
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(old_event)
+    ).scalar()
+    done_up_to = (
+        conn.execute(sa.select(sa.func.max(tables.event.c.position))).scalar()
+        or 0
+    )
+    copied = conn.execute(
+        sa.select(sa.func.count()).select_from(tables.event)
+    ).scalar()
+    LOG.info("Converting %d Panko 10 events (%d already done)", total, copied)
+    type_names = dict(
+        conn.execute(sa.select(old_type.c.id, old_type.c.desc)).all()
+    )
     partition_set = None
-    if dialect == 'postgresql':
+    if dialect == "postgresql":
         partition_set = partitions.PartitionSet(partition_interval)
     known_trait_types: set = set()
     while True:
         rows = conn.execute(
-            sa.select(old_event.c.id, old_event.c.message_id,
-                      old_event.c.generated, old_event.c.raw,
-                      old_event.c.event_type_id)
+            sa.select(
+                old_event.c.id,
+                old_event.c.message_id,
+                old_event.c.generated,
+                old_event.c.raw,
+                old_event.c.event_type_id,
+            )
             .where(old_event.c.id > done_up_to)
-            .order_by(old_event.c.id).limit(BATCH)).all()
+            .order_by(old_event.c.id)
+            .limit(BATCH)
+        ).all()
         if not rows:
             break
         ids = [row.id for row in rows]
         traits = _traits_of(conn, trait_tables, ids)
         events = []
         for row in rows:
-            events.append((row.id, models.Event(
-                message_id=row.message_id,
-                event_type=type_names.get(row.event_type_id, 'unknown'),
-                generated=_to_datetime(row.generated),
-                traits=traits.get(row.id, []),
-                raw=row.raw)))
+            events.append(
+                (
+                    row.id,
+                    models.Event(
+                        message_id=row.message_id,
+                        event_type=type_names.get(
+                            row.event_type_id, "unknown"
+                        ),
+                        generated=_to_datetime(row.generated),
+                        traits=traits.get(row.id, []),
+                        raw=row.raw,
+                    ),
+                )
+            )
         if partition_set is not None:
             partition_set.ensure_on(conn, {e.generated for _, e in events})
-        known_trait_types |= _copy(conn, dialect, events,
-                                   known_trait_types)
+        known_trait_types |= _copy(conn, dialect, events, known_trait_types)
         done_up_to = ids[-1]
         copied += len(rows)
-        LOG.info('Converted %d of %d Panko 10 events', copied, total)
+        LOG.info("Converted %d of %d Panko 10 events", copied, total)
     writer.set_position(conn, done_up_to)
-    for table in ('trait_text', 'trait_int', 'trait_float',
-                  'trait_datetime', 'event', 'event_type'):
-        conn.exec_driver_sql('DROP TABLE panko10_%s' % table)
-    LOG.info('Panko 10 conversion done: %d events', copied)
+    for table in (
+        "trait_text",
+        "trait_int",
+        "trait_float",
+        "trait_datetime",
+        "event",
+        "event_type",
+    ):
+        conn.exec_driver_sql("DROP TABLE panko10_%s" % table)
+    LOG.info("Panko 10 conversion done: %d events", copied)
 
 
 def _traits_of(conn, trait_tables, ids) -> dict[int, list[models.Trait]]:
     traits: dict[int, list[models.Trait]] = {}
     for table, dtype in trait_tables:
         for event_id, key, value in conn.execute(
-                sa.select(table.c.event_id, table.c.key, table.c.value)
-                .where(table.c.event_id.in_(ids))):
+            sa.select(table.c.event_id, table.c.key, table.c.value).where(
+                table.c.event_id.in_(ids)
+            )
+        ):
             if value is None:
                 continue
             if dtype == models.DATETIME_TYPE:
@@ -175,7 +213,8 @@ def _traits_of(conn, trait_tables, ids) -> dict[int, list[models.Trait]]:
             elif dtype == models.INT_TYPE:
                 value = int(value)
             traits.setdefault(event_id, []).append(
-                models.Trait(key, dtype, value))
+                models.Trait(key, dtype, value)
+            )
     return traits
 
 
@@ -185,18 +224,26 @@ def _copy(conn, dialect, events, known_trait_types) -> set:
     The raw payload is copied as the JSON text Panko 10 wrote.
     """
     type_ids = writer.event_type_ids(
-        conn, dialect, {event.event_type for _, event in events})
+        conn, dialect, {event.event_type for _, event in events}
+    )
     rows = []
     for old_id, event in events:
         raw, event.raw = event.raw, None
         row = writer.event_rows([event], type_ids, old_id)[0]
-        row['raw'] = raw
+        row["raw"] = raw
         rows.append(row)
     conn.execute(tables.event.insert(), rows)
-    new = {(type_ids[e.event_type], t.name, t.dtype)
-           for _, e in events for t in e.traits} - known_trait_types
+    new = {
+        (type_ids[e.event_type], t.name, t.dtype)
+        for _, e in events
+        for t in e.traits
+    } - known_trait_types
     if new:
-        conn.execute(writer.insert_ignore(tables.trait_type, dialect),
-                     [{'event_type_id': a, 'name': b, 'dtype': c}
-                      for a, b, c in sorted(new)])
+        conn.execute(
+            writer.insert_ignore(tables.trait_type, dialect),
+            [
+                {"event_type_id": a, "name": b, "dtype": c}
+                for a, b, c in sorted(new)
+            ],
+        )
     return new

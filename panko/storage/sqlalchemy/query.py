@@ -23,12 +23,12 @@ from panko.storage.sqlalchemy import tables
 E = tables.event
 
 _COMPARE = {
-    'eq': operator.eq,
-    'ne': operator.ne,
-    'lt': operator.lt,
-    'le': operator.le,
-    'gt': operator.gt,
-    'ge': operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
 }
 
 # Trait filters that are answered from a column: the text traits copied
@@ -38,12 +38,15 @@ _COLUMN_TRAITS = {
     models.USER_TRAIT: E.c.user_id,
 }
 
-_SORT_COLUMNS = {'generated': E.c.generated, 'message_id': E.c.message_id}
+_SORT_COLUMNS = {"generated": E.c.generated, "message_id": E.c.message_id}
 
 
 def event_type_id(name: str) -> sa.ScalarSelect:
-    return (sa.select(tables.event_type.c.id)
-            .where(tables.event_type.c.name == name).scalar_subquery())
+    return (
+        sa.select(tables.event_type.c.id)
+        .where(tables.event_type.c.name == name)
+        .scalar_subquery()
+    )
 
 
 def conditions(event_filter: models.EventFilter, dialect: str) -> list:
@@ -54,8 +57,9 @@ def conditions(event_filter: models.EventFilter, dialect: str) -> list:
     if event_filter.end_timestamp is not None:
         where.append(E.c.generated <= event_filter.end_timestamp)
     if event_filter.event_type is not None:
-        where.append(E.c.event_type_id ==
-                     event_type_id(event_filter.event_type))
+        where.append(
+            E.c.event_type_id == event_type_id(event_filter.event_type)
+        )
     if event_filter.message_id is not None:
         where.append(E.c.message_id == event_filter.message_id)
     for trait_filter in event_filter.traits:
@@ -74,14 +78,28 @@ def trait_condition(tf: models.TraitFilter, dialect: str):
     column = _COLUMN_TRAITS.get(tf.name)
     if column is not None and tf.dtype == models.TEXT_TYPE:
         return compare(_exact(column, dialect), value)
-    if dialect == 'postgresql' and tf.op == 'eq':
+    if dialect == "postgresql" and tf.op == "eq":
         # Answered by the GIN index on the traits document.
         document = {str(tf.dtype): {tf.name: value}}
         return _jsonb(E.c.traits).contains(document)
+    if dialect == "sqlite":
+        # SQLite's JSON paths cannot quote every name: look the trait up
+        # among the document's entries of its type instead.
+        entries = sqlite_entries(tf.dtype)
+        return sa.exists().where(
+            entries.c.key == tf.name, compare(entries.c.value, value)
+        )
     extracted = _extract(tf.name, tf.dtype, dialect)
     if tf.dtype in (models.TEXT_TYPE, models.DATETIME_TYPE):
         extracted = _exact(extracted, dialect)
     return compare(extracted, value)
+
+
+def sqlite_entries(dtype: int):
+    """The (key, value) entries of the document's ``dtype`` group."""
+    return sa.func.json_each(E.c.traits, '$."%d"' % dtype).table_valued(
+        "key", "value"
+    )
 
 
 def _jsonb(column):
@@ -90,37 +108,35 @@ def _jsonb(column):
 
 def _exact(expression, dialect: str):
     """Compare text by code point on every backend."""
-    if dialect == 'postgresql':
-        return expression.collate('C')
-    if dialect == 'mysql':
+    if dialect == "postgresql":
+        return expression.collate("C")
+    if dialect == "mysql":
         return expression.collate(tables.MYSQL_EXACT)
     return expression
 
 
 def json_path(name: str, dtype: int) -> str:
-    """The JSON path of a trait inside the document, names quoted."""
+    """The MySQL JSON path of a trait inside the document, its name quoted
+    and escaped as a JSON string."""
     return '$."%d".%s' % (dtype, json.dumps(name, ensure_ascii=False))
 
 
 def _extract(name: str, dtype: int, dialect: str):
-    """The trait's value read out of the document, typed as SQL."""
-    if dialect == 'postgresql':
+    """The trait's value read out of the document, typed as SQL
+    (PostgreSQL and MySQL)."""
+    if dialect == "postgresql":
         text = _jsonb(E.c.traits)[str(dtype)][name].astext
         if dtype == models.INT_TYPE:
             return sa.cast(text, sa.BigInteger)
         if dtype == models.FLOAT_TYPE:
             return sa.cast(text, sa.Float(53))
         return text
-    path = sa.literal(json_path(name, dtype))
-    if dialect == 'mysql':
-        text = sa.func.json_value(E.c.traits, path)
-        if dtype == models.INT_TYPE:
-            return sa.cast(text, sa.BigInteger)
-        if dtype == models.FLOAT_TYPE:
-            return sa.cast(text, mysql.DOUBLE())
-        return text
-    # SQLite's json_extract returns the stored JSON type.
-    return sa.func.json_extract(E.c.traits, path)
+    text = sa.func.json_value(E.c.traits, json_path(name, dtype))
+    if dtype == models.INT_TYPE:
+        return sa.cast(text, sa.BigInteger)
+    if dtype == models.FLOAT_TYPE:
+        return sa.cast(text, mysql.DOUBLE())
+    return text
 
 
 def scope_branches(event_filter: models.EventFilter) -> list[list]:
@@ -132,36 +148,42 @@ def scope_branches(event_filter: models.EventFilter) -> list[list]:
             branch.append(E.c.user_id == event_filter.user)
         return [branch]
     if event_filter.admin_project is not None:
-        return [[E.c.project_id == event_filter.admin_project],
-                [E.c.project_id.is_(None)]]
+        return [
+            [E.c.project_id == event_filter.admin_project],
+            [E.c.project_id.is_(None)],
+        ]
     return [[]]
 
 
 def order_by(sort: tuple[tuple[str, str], ...], columns=None) -> list:
     columns = columns or _SORT_COLUMNS
-    return [columns[key].desc() if direction == 'desc'
-            else columns[key].asc() for key, direction in sort]
+    return [
+        columns[key].desc() if direction == "desc" else columns[key].asc()
+        for key, direction in sort
+    ]
 
 
-def after_marker(sort: tuple[tuple[str, str], ...], marker: models.Event,
-                 columns=None):
+def after_marker(
+    sort: tuple[tuple[str, str], ...], marker: models.Event, columns=None
+):
     """Rows strictly after ``marker`` in the order ``sort``.
 
     Written as ``k1 >= m1 AND (k1 > m1 OR (k1 = m1 AND k2 > m2))`` so that
     the first key bounds an index range on every backend.
     """
     columns = columns or _SORT_COLUMNS
-    values = {'generated': marker.generated, 'message_id': marker.message_id}
+    values = {"generated": marker.generated, "message_id": marker.message_id}
     disjuncts = []
     equal_so_far: list[Any] = []
     for key, direction in sort:
         column, value = columns[key], values[key]
-        beyond = column < value if direction == 'desc' else column > value
+        beyond = column < value if direction == "desc" else column > value
         disjuncts.append(sa.and_(*equal_so_far, beyond))
         equal_so_far.append(column == value)
     first_key, first_dir = sort[0]
     first = columns[first_key]
     first_value = values[first_key]
-    bound = (first <= first_value if first_dir == 'desc'
-             else first >= first_value)
+    bound = (
+        first <= first_value if first_dir == "desc" else first >= first_value
+    )
     return sa.and_(bound, sa.or_(*disjuncts))

@@ -35,25 +35,27 @@ NAME_LENGTH = 255
 # MariaDB compares with PAD SPACE and case-insensitively by default: 'abc'
 # would equal 'ABC ' there. Identifiers that decide visibility must match
 # exactly, as they do on PostgreSQL and SQLite.
-MYSQL_EXACT = 'utf8mb4_nopad_bin'
+MYSQL_EXACT = "utf8mb4_nopad_bin"
 
 metadata = sa.MetaData()
 
 
 def name_type() -> sa.types.TypeEngine:
     return sa.String(NAME_LENGTH).with_variant(
-        mysql.VARCHAR(NAME_LENGTH, collation=MYSQL_EXACT), 'mysql',
-        'mariadb')
+        mysql.VARCHAR(NAME_LENGTH, collation=MYSQL_EXACT), "mysql", "mariadb"
+    )
 
 
 def long_text_type() -> sa.types.TypeEngine:
-    return sa.Text().with_variant(mysql.LONGTEXT(collation=MYSQL_EXACT),
-                                  'mysql', 'mariadb')
+    return sa.Text().with_variant(
+        mysql.LONGTEXT(collation=MYSQL_EXACT), "mysql", "mariadb"
+    )
 
 
 def timestamp_type() -> sa.types.TypeEngine:
-    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
-                                      'mariadb')
+    return sa.DateTime().with_variant(
+        mysql.DATETIME(fsp=6), "mysql", "mariadb"
+    )
 
 
 class EncodedJSONB(sa.types.TypeDecorator):
@@ -70,47 +72,53 @@ class EncodedJSONB(sa.types.TypeDecorator):
 
 def traits_type() -> sa.types.TypeEngine:
     """JSON text, JSONB on PostgreSQL."""
-    return long_text_type().with_variant(EncodedJSONB(), 'postgresql')
+    return long_text_type().with_variant(EncodedJSONB(), "postgresql")
 
 
 MYSQL_TABLE_ARGS = {
-    'mysql_engine': 'InnoDB',
-    'mysql_charset': 'utf8mb4',
-    'mysql_collate': MYSQL_EXACT,
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": MYSQL_EXACT,
 }
 
 event_type = sa.Table(
-    'event_type', metadata,
-    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column('name', name_type(), nullable=False, unique=True),
+    "event_type",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", name_type(), nullable=False, unique=True),
     **MYSQL_TABLE_ARGS,
 )
 
 trait_type = sa.Table(
-    'trait_type', metadata,
-    sa.Column('event_type_id', sa.Integer, primary_key=True),
-    sa.Column('name', name_type(), primary_key=True),
-    sa.Column('dtype', sa.SmallInteger, primary_key=True),
+    "trait_type",
+    metadata,
+    sa.Column("event_type_id", sa.Integer, primary_key=True),
+    sa.Column("name", name_type(), primary_key=True),
+    sa.Column("dtype", sa.SmallInteger, primary_key=True),
     **MYSQL_TABLE_ARGS,
 )
 
 event = sa.Table(
-    'event', metadata,
-    sa.Column('position', sa.BigInteger, primary_key=True,
-              autoincrement=False),
-    sa.Column('message_id', name_type(), nullable=False),
-    sa.Column('event_type_id', sa.Integer, nullable=False),
-    sa.Column('generated', timestamp_type(), nullable=False),
-    sa.Column('project_id', name_type(), nullable=True),
-    sa.Column('user_id', name_type(), nullable=True),
-    sa.Column('traits', traits_type(), nullable=False),
-    sa.Column('raw', long_text_type(), nullable=True),
-    sa.Index('ix_event_message_id', 'message_id', unique=True),
-    sa.Index('ix_event_generated', 'generated', 'message_id'),
-    sa.Index('ix_event_type_generated', 'event_type_id', 'generated',
-             'message_id'),
-    sa.Index('ix_event_project_generated', 'project_id', 'generated',
-             'message_id'),
+    "event",
+    metadata,
+    sa.Column(
+        "position", sa.BigInteger, primary_key=True, autoincrement=False
+    ),
+    sa.Column("message_id", name_type(), nullable=False),
+    sa.Column("event_type_id", sa.Integer, nullable=False),
+    sa.Column("generated", timestamp_type(), nullable=False),
+    sa.Column("project_id", name_type(), nullable=True),
+    sa.Column("user_id", name_type(), nullable=True),
+    sa.Column("traits", traits_type(), nullable=False),
+    sa.Column("raw", long_text_type(), nullable=True),
+    sa.Index("ix_event_message_id", "message_id", unique=True),
+    sa.Index("ix_event_generated", "generated", "message_id"),
+    sa.Index(
+        "ix_event_type_generated", "event_type_id", "generated", "message_id"
+    ),
+    sa.Index(
+        "ix_event_project_generated", "project_id", "generated", "message_id"
+    ),
     **MYSQL_TABLE_ARGS,
 )
 
@@ -118,9 +126,10 @@ event = sa.Table(
 # positions in commit order and serialises writers, so they never
 # deadlock with each other.
 event_position = sa.Table(
-    'event_position', metadata,
-    sa.Column('id', sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column('last', sa.BigInteger, nullable=False),
+    "event_position",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last", sa.BigInteger, nullable=False),
     **MYSQL_TABLE_ARGS,
 )
 POSITION_ROW = 1

@@ -14,108 +14,140 @@ from sqlalchemy.dialects import mysql
 
 from panko.storage.sqlalchemy import panko10
 
-revision = '001_event_store'
-down_revision = 'c3955547bff2'
+revision = "001_event_store"
+down_revision = "c3955547bff2"
 branch_labels = None
 depends_on = None
 
-EXACT = 'utf8mb4_nopad_bin'
-MYSQL_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
-              'mysql_collate': EXACT}
+EXACT = "utf8mb4_nopad_bin"
+MYSQL_ARGS = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": EXACT,
+}
 
 
 def _name():
-    return sa.String(255).with_variant(mysql.VARCHAR(255, collation=EXACT),
-                                       'mysql', 'mariadb')
+    return sa.String(255).with_variant(
+        mysql.VARCHAR(255, collation=EXACT), "mysql", "mariadb"
+    )
 
 
 def _long_text():
-    return sa.Text().with_variant(mysql.LONGTEXT(collation=EXACT), 'mysql',
-                                  'mariadb')
+    return sa.Text().with_variant(
+        mysql.LONGTEXT(collation=EXACT), "mysql", "mariadb"
+    )
 
 
 def upgrade():
     bind = op.get_bind()
     converting = panko10.set_aside(bind)
     op.create_table(
-        'event_type',
-        sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column('name', _name(), nullable=False, unique=True),
-        sqlite_autoincrement=True, **MYSQL_ARGS)
+        "event_type",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", _name(), nullable=False, unique=True),
+        sqlite_autoincrement=True,
+        **MYSQL_ARGS,
+    )
     op.create_table(
-        'trait_type',
-        sa.Column('event_type_id', sa.Integer, primary_key=True),
-        sa.Column('name', _name(), primary_key=True),
-        sa.Column('dtype', sa.SmallInteger, primary_key=True),
-        **MYSQL_ARGS)
+        "trait_type",
+        sa.Column("event_type_id", sa.Integer, primary_key=True),
+        sa.Column("name", _name(), primary_key=True),
+        sa.Column("dtype", sa.SmallInteger, primary_key=True),
+        **MYSQL_ARGS,
+    )
     op.create_table(
-        'event_position',
-        sa.Column('id', sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column('last', sa.BigInteger, nullable=False),
-        **MYSQL_ARGS)
+        "event_position",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("last", sa.BigInteger, nullable=False),
+        **MYSQL_ARGS,
+    )
     op.execute("INSERT INTO event_position (id, last) VALUES (1, 0)")
-    if bind.dialect.name == 'postgresql':
+    if bind.dialect.name == "postgresql":
         _create_partitioned_event()
     else:
         _create_event()
     if converting:
-        conf = op.get_context().config.attributes.get('panko_conf')
-        interval = conf.database.partition_interval if conf else 'day'
+        conf = op.get_context().config.attributes.get("panko_conf")
+        interval = conf.database.partition_interval if conf else "day"
         panko10.convert(bind, interval)
 
 
 def _create_event():
     op.create_table(
-        'event',
-        sa.Column('position', sa.BigInteger, primary_key=True,
-                  autoincrement=False),
-        sa.Column('message_id', _name(), nullable=False),
-        sa.Column('event_type_id', sa.Integer, nullable=False),
-        sa.Column('generated', sa.DateTime().with_variant(
-            mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
-        sa.Column('project_id', _name(), nullable=True),
-        sa.Column('user_id', _name(), nullable=True),
-        sa.Column('traits', _long_text(), nullable=False),
-        sa.Column('raw', _long_text(), nullable=True),
-        **MYSQL_ARGS)
+        "event",
+        sa.Column(
+            "position", sa.BigInteger, primary_key=True, autoincrement=False
+        ),
+        sa.Column("message_id", _name(), nullable=False),
+        sa.Column("event_type_id", sa.Integer, nullable=False),
+        sa.Column(
+            "generated",
+            sa.DateTime().with_variant(
+                mysql.DATETIME(fsp=6), "mysql", "mariadb"
+            ),
+            nullable=False,
+        ),
+        sa.Column("project_id", _name(), nullable=True),
+        sa.Column("user_id", _name(), nullable=True),
+        sa.Column("traits", _long_text(), nullable=False),
+        sa.Column("raw", _long_text(), nullable=True),
+        **MYSQL_ARGS,
+    )
     _create_indexes(unique_message_id=True)
 
 
 def _create_indexes(unique_message_id):
     if unique_message_id:
-        op.create_index('ix_event_message_id', 'event', ['message_id'],
-                        unique=True)
-    op.create_index('ix_event_generated', 'event',
-                    ['generated', 'message_id'])
-    op.create_index('ix_event_type_generated', 'event',
-                    ['event_type_id', 'generated', 'message_id'])
-    op.create_index('ix_event_project_generated', 'event',
-                    ['project_id', 'generated', 'message_id'])
+        op.create_index(
+            "ix_event_message_id", "event", ["message_id"], unique=True
+        )
+    op.create_index("ix_event_generated", "event", ["generated", "message_id"])
+    op.create_index(
+        "ix_event_type_generated",
+        "event",
+        ["event_type_id", "generated", "message_id"],
+    )
+    op.create_index(
+        "ix_event_project_generated",
+        "event",
+        ["project_id", "generated", "message_id"],
+    )
 
 
 def _create_partitioned_event():
     # Each partition gets its own unique index on message_id when it is
     # made (see partitions.py); raw payloads and traits are compressed
     # with lz4 when the server has it.
-    lz4 = op.get_bind().exec_driver_sql(
-        "SELECT count(*) FROM pg_settings WHERE name = "
-        "'default_toast_compression' AND 'lz4' = ANY(enumvals)").scalar()
-    compression = ' COMPRESSION lz4' if lz4 else ''
+    lz4 = (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT count(*) FROM pg_settings WHERE name = "
+            "'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+        )
+        .scalar()
+    )
+    compression = " COMPRESSION lz4" if lz4 else ""
     op.execute(
-        'CREATE TABLE event ('
-        ' position BIGINT NOT NULL,'
-        ' message_id VARCHAR(255) NOT NULL,'
-        ' event_type_id INTEGER NOT NULL,'
-        ' generated TIMESTAMP WITHOUT TIME ZONE NOT NULL,'
-        ' project_id VARCHAR(255),'
-        ' user_id VARCHAR(255),'
-        ' traits JSONB%s NOT NULL,'
-        ' raw TEXT%s'
-        ') PARTITION BY RANGE (generated)' % (compression, compression))
+        "CREATE TABLE event ("
+        " position BIGINT NOT NULL,"
+        " message_id VARCHAR(255) NOT NULL,"
+        " event_type_id INTEGER NOT NULL,"
+        " generated TIMESTAMP WITHOUT TIME ZONE NOT NULL,"
+        " project_id VARCHAR(255),"
+        " user_id VARCHAR(255),"
+        " traits JSONB%s NOT NULL,"
+        " raw TEXT%s"
+        ") PARTITION BY RANGE (generated)" % (compression, compression)
+    )
     # Compressed, but kept in the row rather than in the TOAST table.
-    op.execute('ALTER TABLE event ALTER COLUMN traits SET STORAGE MAIN, '
-               'ALTER COLUMN raw SET STORAGE MAIN')
-    op.create_index('ix_event_position', 'event', ['position'])
+    op.execute(
+        "ALTER TABLE event ALTER COLUMN traits SET STORAGE MAIN, "
+        "ALTER COLUMN raw SET STORAGE MAIN"
+    )
+    op.create_index("ix_event_position", "event", ["position"])
     _create_indexes(unique_message_id=False)
-    op.execute('CREATE INDEX ix_event_traits ON event '
-               'USING gin (traits jsonb_path_ops)')
+    op.execute(
+        "CREATE INDEX ix_event_traits ON event "
+        "USING gin (traits jsonb_path_ops)"
+    )

@@ -8,7 +8,7 @@ Revision ID: c3955547bff2
 Revises:
 """
 
-revision = 'c3955547bff2'
+revision = "c3955547bff2"
 down_revision = None
 branch_labels = None
 depends_on = None
