@@ -45,15 +45,13 @@ def translate_errors():
     """Database failures as storage errors the callers understand."""
     try:
         yield
-    except (db_exc.DBConnectionError, db_exc.DBDeadlock) as e:
-        raise exceptions.StorageUnavailable(
-            "The database is unavailable: %s" % e
-        ) from e
-    except sa.exc.OperationalError as e:
-        # What oslo.db's filters did not classify: lost connections
-        # while a result was being read, server shutting down.
-        raise exceptions.StorageUnavailable(
-            "The database is unavailable: %s" % e.orig
+    except (sa.exc.DBAPIError, db_exc.DBError) as e:
+        if facade.is_unavailable(e):
+            raise exceptions.StorageUnavailable(
+                "The database is unavailable: %s" % getattr(e, "orig", e)
+            ) from e
+        raise exceptions.StorageError(
+            "Database error: %s" % getattr(e, "orig", e)
         ) from e
 
 
@@ -86,7 +84,9 @@ class Connection(base.Connection):
             max_retry_interval=conf.database.db_max_retry_interval,
             retry_on_disconnect=True,
             retry_on_deadlock=True,
-            exception_checker=lambda e: isinstance(e, _PartitionGone),
+            exception_checker=lambda e: (
+                isinstance(e, _PartitionGone) or facade.is_unavailable(e)
+            ),
         )
 
     # -- schema -----------------------------------------------------------

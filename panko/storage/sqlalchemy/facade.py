@@ -14,6 +14,7 @@ import contextlib
 import threading
 
 from oslo_config import cfg
+from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -170,3 +171,36 @@ def _configure_mysql(engine: sa.engine.Engine) -> None:
             "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
         )
         cursor.close()
+
+
+# MySQL client and server errors that a later retry may cure: cannot
+# connect, connection lost, too many connections, lock wait timeout.
+_MYSQL_TRANSIENT = {1040, 1205, 2002, 2003, 2006, 2013, 2055}
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True for failures a later retry may cure: the database cannot be
+    reached, the connection was lost, a deadlock or lock timeout.
+
+    oslo.db classifies most of these; this also catches the messages of
+    newer client libraries it does not know (libpq's "connection to
+    server at ... failed").
+    """
+    if isinstance(error, (db_exc.DBConnectionError, db_exc.DBDeadlock)):
+        return True
+    if isinstance(error, db_exc.DBError) and error.inner_exception:
+        return is_unavailable(error.inner_exception)
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    module = type(error.orig).__module__
+    if module.startswith("psycopg2"):
+        # psycopg2 raises OperationalError for connection and server
+        # trouble only; bad statements are ProgrammingError and others.
+        return True
+    if module.startswith("pymysql"):
+        return bool(error.orig.args) and error.orig.args[0] in _MYSQL_TRANSIENT
+    return "database is locked" in str(error.orig)

@@ -61,16 +61,12 @@ def set_aside(conn: sa.engine.Connection) -> bool:
     if "trait_text" not in names:
         return False
     dialect = conn.dialect.name
-    for table, indexes in OLD_INDEXES.items():
+    # MySQL names indexes per table (and its foreign keys need them).
+    for table, indexes in OLD_INDEXES.items() if dialect != "mysql" else ():
         existing = {i["name"] for i in sa.inspect(conn).get_indexes(table)}
         for index in indexes:
             if index in existing:
-                if dialect == "mysql":
-                    conn.exec_driver_sql(
-                        "DROP INDEX %s ON %s" % (index, table)
-                    )
-                else:
-                    conn.exec_driver_sql("DROP INDEX %s" % index)
+                conn.exec_driver_sql("DROP INDEX %s" % index)
     if dialect == "mysql":
         # Foreign keys name the tables; InnoDB follows renames.
         conn.exec_driver_sql(
@@ -88,8 +84,18 @@ def set_aside(conn: sa.engine.Connection) -> bool:
 
 
 def _rename_constraints(conn: sa.engine.Connection) -> None:
-    """PostgreSQL names constraint indexes globally (event_type_pkey...):
-    give the old ones a prefix too."""
+    """PostgreSQL names constraint indexes and sequences globally
+    (event_type_pkey, event_type_id_seq): give the old ones a prefix
+    too."""
+    for table in ("event", "event_type"):
+        sequence = conn.exec_driver_sql(
+            "SELECT pg_get_serial_sequence('panko10_%s', 'id')" % table
+        ).scalar()
+        if sequence:
+            name = sequence.split(".")[-1].strip('"')
+            conn.exec_driver_sql(
+                'ALTER SEQUENCE %s RENAME TO "panko10_%s"' % (sequence, name)
+            )
     rows = conn.exec_driver_sql(
         "SELECT c.conname, t.relname FROM pg_constraint c "
         "JOIN pg_class t ON t.oid = c.conrelid "
@@ -199,8 +205,12 @@ def convert(conn: sa.engine.Connection, partition_interval: str) -> None:
 def _traits_of(conn, trait_tables, ids) -> dict[int, list[models.Trait]]:
     traits: dict[int, list[models.Trait]] = {}
     for table, dtype in trait_tables:
+        value_column = table.c.value
+        if dtype == models.FLOAT_TYPE:
+            # Reflected MySQL DOUBLE reads as a 10-digit Decimal otherwise.
+            value_column = sa.type_coerce(value_column, sa.Float())
         for event_id, key, value in conn.execute(
-            sa.select(table.c.event_id, table.c.key, table.c.value).where(
+            sa.select(table.c.event_id, table.c.key, value_column).where(
                 table.c.event_id.in_(ids)
             )
         ):
@@ -229,7 +239,7 @@ def _copy(conn, dialect, events, known_trait_types) -> set:
     rows = []
     for old_id, event in events:
         raw, event.raw = event.raw, None
-        row = writer.event_rows([event], type_ids, old_id)[0]
+        row = writer.event_rows([event], type_ids, old_id, dialect)[0]
         row["raw"] = raw
         rows.append(row)
     conn.execute(tables.event.insert(), rows)

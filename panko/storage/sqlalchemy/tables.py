@@ -58,21 +58,9 @@ def timestamp_type() -> sa.types.TypeEngine:
     )
 
 
-class EncodedJSONB(sa.types.TypeDecorator):
-    """JSONB written as JSON text the driver already encoded (see
-    ``codec.py``) and cast by the server, and read as psycopg2 decodes
-    it."""
-
-    impl = sa.Text
-    cache_ok = True
-
-    def bind_expression(self, bindvalue):
-        return sa.cast(bindvalue, postgresql.JSONB)
-
-
 def traits_type() -> sa.types.TypeEngine:
-    """JSON text, JSONB on PostgreSQL."""
-    return long_text_type().with_variant(EncodedJSONB(), "postgresql")
+    """JSON text (see ``codec.py``), JSONB on PostgreSQL."""
+    return long_text_type().with_variant(postgresql.JSONB(), "postgresql")
 
 
 MYSQL_TABLE_ARGS = {

@@ -100,7 +100,12 @@ def event_rows(
     events: Iterable[models.Event],
     type_ids: dict[str, int],
     first_position: int,
+    dialect: str,
 ) -> list[dict]:
+    # The JSONB type of PostgreSQL encodes the document itself.
+    encode_traits = (
+        (lambda doc: doc) if dialect == "postgresql" else codec.encode_json
+    )
     rows = []
     for position, event in enumerate(events, first_position):
         rows.append(
@@ -113,9 +118,7 @@ def event_rows(
                     event.traits, models.PROJECT_TRAIT
                 ),
                 "user_id": codec.text_trait(event.traits, models.USER_TRAIT),
-                "traits": codec.encode_json(
-                    codec.traits_document(event.traits)
-                ),
+                "traits": encode_traits(codec.traits_document(event.traits)),
                 "raw": (
                     None if event.raw is None else codec.encode_json(event.raw)
                 ),
@@ -147,7 +150,7 @@ def record(
         events = [e for e in events if e.message_id not in existing]
     if not events:
         return [], set()
-    rows = event_rows(events, type_ids, last + 1)
+    rows = event_rows(events, type_ids, last + 1, dialect)
     if dialect == "postgresql":
         # A per-partition unique index on message_id skips duplicates.
         stmt = (

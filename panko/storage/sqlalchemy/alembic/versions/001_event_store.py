@@ -42,31 +42,38 @@ def _long_text():
 def upgrade():
     bind = op.get_bind()
     converting = panko10.set_aside(bind)
-    op.create_table(
-        "event_type",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("name", _name(), nullable=False, unique=True),
-        sqlite_autoincrement=True,
-        **MYSQL_ARGS,
-    )
-    op.create_table(
-        "trait_type",
-        sa.Column("event_type_id", sa.Integer, primary_key=True),
-        sa.Column("name", _name(), primary_key=True),
-        sa.Column("dtype", sa.SmallInteger, primary_key=True),
-        **MYSQL_ARGS,
-    )
-    op.create_table(
-        "event_position",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("last", sa.BigInteger, nullable=False),
-        **MYSQL_ARGS,
-    )
-    op.execute("INSERT INTO event_position (id, last) VALUES (1, 0)")
-    if bind.dialect.name == "postgresql":
-        _create_partitioned_event()
-    else:
-        _create_event()
+    # MySQL commits each DDL statement: after an interrupted conversion,
+    # this runs again on the tables it already made.
+    existing = set(sa.inspect(bind).get_table_names())
+    if "event_type" not in existing:
+        op.create_table(
+            "event_type",
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("name", _name(), nullable=False, unique=True),
+            sqlite_autoincrement=True,
+            **MYSQL_ARGS,
+        )
+    if "trait_type" not in existing:
+        op.create_table(
+            "trait_type",
+            sa.Column("event_type_id", sa.Integer, primary_key=True),
+            sa.Column("name", _name(), primary_key=True),
+            sa.Column("dtype", sa.SmallInteger, primary_key=True),
+            **MYSQL_ARGS,
+        )
+    if "event_position" not in existing:
+        op.create_table(
+            "event_position",
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("last", sa.BigInteger, nullable=False),
+            **MYSQL_ARGS,
+        )
+        op.execute("INSERT INTO event_position (id, last) VALUES (1, 0)")
+    if "event" not in existing:
+        if bind.dialect.name == "postgresql":
+            _create_partitioned_event()
+        else:
+            _create_event()
     if converting:
         conf = op.get_context().config.attributes.get("panko_conf")
         interval = conf.database.partition_interval if conf else "day"
