@@ -69,30 +69,42 @@ def event_from_dict(data: Any, index: int = 0) -> models.Event:
         raise InvalidEventData(
             index, "unknown keys: %s" % ", ".join(sorted(map(str, unknown)))
         )
-    try:
-        message_id = _name(data, "message_id")
-        event_type = _name(data, "event_type")
-        generated = _datetime(_required(data, "generated"), "generated")
-        traits = _traits(data.get("traits") or [])
-    except ValueError as e:
-        raise InvalidEventData(index, str(e)) from None
-    return models.Event(
-        message_id=message_id,
-        event_type=event_type,
-        generated=generated,
-        traits=traits,
-        raw=data.get("raw"),
+    return event_from_parts(
+        data.get("message_id"),
+        data.get("event_type"),
+        data.get("generated"),
+        data.get("traits") or [],
+        data.get("raw"),
+        index,
     )
 
 
-def _required(data: dict, key: str) -> Any:
-    if key not in data or data[key] is None:
+def event_from_parts(
+    message_id: Any,
+    event_type: Any,
+    generated: Any,
+    traits: Any,
+    raw: Any = None,
+    index: int = 0,
+) -> models.Event:
+    """One checked event from its fields; ``traits`` is a list of
+    ``[name, dtype, value]`` triples or of trait objects as above."""
+    try:
+        event = models.Event(
+            message_id=_name(message_id, "message_id"),
+            event_type=_name(event_type, "event_type"),
+            generated=_datetime(generated, "generated"),
+            traits=_traits(traits),
+            raw=raw,
+        )
+    except ValueError as e:
+        raise InvalidEventData(index, str(e)) from None
+    return event
+
+
+def _name(value: Any, key: str) -> str:
+    if value is None:
         raise ValueError("%s is missing" % key)
-    return data[key]
-
-
-def _name(data: dict, key: str) -> str:
-    value = _required(data, key)
     if not isinstance(value, str):
         raise ValueError(
             "%s must be a string, not %s" % (key, _json_type(value))
@@ -129,81 +141,99 @@ def _traits(data: Any) -> list[models.Trait]:
         trait = _trait(item, position)
         if trait is None:
             continue
-        if trait.name in seen:
-            raise ValueError("trait %s appears more than once" % trait.name)
-        seen.add(trait.name)
+        if trait[0] in seen:
+            raise ValueError("trait %s appears more than once" % trait[0])
+        seen.add(trait[0])
         traits.append(trait)
     return traits
 
 
+# Building the named tuple directly skips its Python-level __new__: this
+# runs for every trait of every event stored.
+_new_tuple = tuple.__new__
+_Trait = models.Trait
+
+
 def _trait(item: Any, position: int) -> models.Trait | None:
-    if isinstance(item, (list, tuple)):
+    # The common shapes are tested first and cheaply: this runs for every
+    # trait of every event stored.
+    if type(item) is list or type(item) is tuple:
         if len(item) != 3:
             raise ValueError(
                 "trait %d must be [name, dtype, value]" % position
             )
         name, dtype, value = item
     elif isinstance(item, dict):
-        name, value = item.get("name"), item.get("value")
-        if "dtype" in item:
-            dtype = item["dtype"]
-        elif "type" in item:
-            dtype = models.DTYPE_BY_NAME.get(item["type"])
-            if dtype is None:
-                raise ValueError(
-                    "trait %d has unknown type %r (one of %s)"
-                    % (position, item["type"], ", ".join(models.DTYPE_BY_NAME))
-                )
-        else:
-            dtype = models.TEXT_TYPE
-        extra = set(item) - {"name", "value", "dtype", "type"}
-        if extra:
-            raise ValueError(
-                "trait %d has unknown keys: %s"
-                % (position, ", ".join(sorted(map(str, extra))))
-            )
+        name, dtype, value = _trait_object(item, position)
     else:
         raise ValueError(
             "trait %d must be a list or an object, not %s"
             % (position, _json_type(item))
         )
-    if not isinstance(name, str):
+    if type(name) is not str:
         raise ValueError("trait %d: name must be a string" % position)
-    check_name(name, "trait name")
-    if isinstance(dtype, bool) or not isinstance(dtype, int):
+    if not name or len(name) > MAX_NAME_LENGTH or "\x00" in name:
+        check_name(name, "trait name")
+    if type(dtype) is not int:
         raise ValueError(
             "trait %s: dtype must be an integer, not %s"
             % (name, _json_type(dtype))
         )
-    if dtype == models.NONE_TYPE and value is None:
-        # Ceilometer's "none" type carries no value: nothing to keep.
-        return None
-    if dtype not in models.DTYPE_NAMES:
+    if value is None:
+        if dtype == models.NONE_TYPE:
+            # Ceilometer's "none" type carries no value: nothing to keep.
+            return None
+        if dtype in _CONVERTERS:
+            raise ValueError("trait %s has no value" % name)
+    converter = _CONVERTERS.get(dtype)
+    if converter is None:
         raise ValueError(
-            "trait %s: dtype %d is not one of 1 (string), 2 "
+            "trait %s: dtype %r is not one of 1 (string), 2 "
             "(integer), 3 (float), 4 (datetime)" % (name, dtype)
         )
-    if value is None:
-        raise ValueError("trait %s has no value" % name)
-    return models.Trait(name, dtype, convert_value(dtype, value, name))
+    return _new_tuple(_Trait, (name, dtype, converter(value, name)))
+
+
+def _trait_object(item: dict, position: int) -> tuple[Any, Any, Any]:
+    """(name, dtype, value) of a trait written as an object: Ceilometer's
+    ``as_dict()`` (dtype) or panko's API output (type name)."""
+    extra = set(item) - {"name", "value", "dtype", "type"}
+    if extra:
+        raise ValueError(
+            "trait %d has unknown keys: %s"
+            % (position, ", ".join(sorted(map(str, extra))))
+        )
+    if "dtype" in item:
+        dtype = item["dtype"]
+    elif "type" in item:
+        dtype = models.DTYPE_BY_NAME.get(item["type"])
+        if dtype is None:
+            raise ValueError(
+                "trait %d has unknown type %r (one of %s)"
+                % (position, item["type"], ", ".join(models.DTYPE_BY_NAME))
+            )
+    else:
+        dtype = models.TEXT_TYPE
+    return item.get("name"), dtype, item.get("value")
 
 
 def convert_value(dtype: int, value: Any, name: str = "value") -> Any:
     """``value`` as the Python type of ``dtype``; ValueError if it is not
     one. Strings are accepted for every type, as the API prints them."""
-    if dtype == models.TEXT_TYPE:
+    return _CONVERTERS[dtype](value, name)
+
+
+def _text(value: Any, name: str) -> str:
+    if type(value) is not str:
         if isinstance(value, (dict, list)):
             raise ValueError(
                 "trait %s: a string trait cannot hold %s"
                 % (name, _json_type(value))
             )
-        text = value if isinstance(value, str) else _scalar_text(value)
-        return check_text(text, "trait %s" % name)
-    if dtype == models.INT_TYPE:
-        return _integer(value, name)
-    if dtype == models.FLOAT_TYPE:
-        return _float(value, name)
-    return _datetime(value, "trait %s" % name)
+        value = value if isinstance(value, str) else _scalar_text(value)
+    if "\x00" in value:
+        raise ValueError("trait %s contains a NUL character" % name)
+    return value
 
 
 def _scalar_text(value: Any) -> str:
@@ -213,6 +243,8 @@ def _scalar_text(value: Any) -> str:
 
 
 def _integer(value: Any, name: str) -> int:
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:
+        return value
     if isinstance(value, bool):
         raise ValueError("trait %s: %r is not an integer" % (name, value))
     if isinstance(value, int):
@@ -238,6 +270,8 @@ def _integer(value: Any, name: str) -> int:
 
 
 def _float(value: Any, name: str) -> float:
+    if type(value) is float and value - value == 0.0:
+        return value  # finite: inf - inf and nan - nan are nan
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(
             "trait %s: %s is not a number" % (name, _json_type(value))
@@ -255,6 +289,10 @@ def _float(value: Any, name: str) -> float:
 
 def _datetime(value: Any, what: str) -> datetime.datetime:
     """A naive UTC datetime from an ISO 8601 string (or a datetime)."""
+    if type(value) is datetime.datetime and value.tzinfo is None:
+        return value
+    if value is None:
+        raise ValueError("%s is missing" % what)
     if isinstance(value, datetime.datetime):
         return timeutils.normalize_time(value)
     if not isinstance(value, str):
@@ -269,6 +307,18 @@ def _datetime(value: Any, what: str) -> datetime.datetime:
         raise ValueError(
             "%s: %r is not an ISO 8601 date" % (what, value[:100])
         ) from None
+
+
+def _trait_datetime(value: Any, name: str) -> datetime.datetime:
+    return _datetime(value, "trait %s" % name)
+
+
+_CONVERTERS = {
+    models.TEXT_TYPE: _text,
+    models.INT_TYPE: _integer,
+    models.FLOAT_TYPE: _float,
+    models.DATETIME_TYPE: _trait_datetime,
+}
 
 
 def _json_type(value: Any) -> str:

@@ -14,18 +14,19 @@ import abc
 from collections.abc import Iterable
 from collections.abc import Iterator
 import datetime
-import json
 
 from oslo_config import cfg
 from oslo_log import log
 from oslo_utils import timeutils
 
+from panko import jsonutils
 from panko.storage import exceptions
 from panko.storage import models
 
 LOG = log.getLogger(__name__)
 
 DEFAULT_EXPIRY_BATCH = 10000
+_OWNER_TRAITS = (models.PROJECT_TRAIT, models.USER_TRAIT)
 
 
 class Connection(abc.ABC):
@@ -114,65 +115,67 @@ class Connection(abc.ABC):
         return result
 
     def check_event(self, event: models.Event) -> None:
-        """Raise InvalidEvent when ``event`` can never be stored."""
-        if not event.message_id:
+        """Raise InvalidEvent when ``event`` can never be stored.
+
+        Sets ``event.raw_json``, the raw payload encoded once for the
+        size check and for the drivers that store it as JSON.
+        """
+        message_id, event_type = event.message_id, event.event_type
+        if not message_id or len(message_id) > 255:
             raise exceptions.InvalidEvent(
-                event.message_id, "the message_id is empty"
+                (message_id or "")[:64],
+                "the message_id must have 1 to 255 characters",
             )
-        if len(event.message_id) > 255:
+        if not event_type or len(event_type) > 255:
             raise exceptions.InvalidEvent(
-                event.message_id[:64] + "...",
-                "the message_id is longer than 255 characters",
+                message_id, "the event_type must have 1 to 255 characters"
             )
-        if not event.event_type or len(event.event_type) > 255:
+        if "\x00" in message_id or "\x00" in event_type:
             raise exceptions.InvalidEvent(
-                event.message_id,
-                "the event_type must have 1 to 255 characters",
+                message_id.replace("\x00", "\\0"),
+                "the message_id or event_type contains a NUL character",
             )
-        texts = [event.message_id, event.event_type]
-        texts += [t.name for t in event.traits]
-        texts += [
-            t.value
-            for t in event.traits
-            if t.dtype == models.TEXT_TYPE and isinstance(t.value, str)
-        ]
-        if any("\x00" in text for text in texts):
-            raise exceptions.InvalidEvent(
-                event.message_id.replace("\x00", "\\0"),
-                "a name or text value contains a NUL character",
-            )
-        for name in (models.PROJECT_TRAIT, models.USER_TRAIT):
-            owner = event.trait(name)
-            if owner is not None and len(owner.value) > 255:
+        names = set()
+        for name, dtype, value in event.traits:
+            if not name or len(name) > 255 or "\x00" in name:
                 raise exceptions.InvalidEvent(
-                    event.message_id,
-                    "its %s trait is longer than 255 characters" % name,
+                    message_id,
+                    "trait names must have 1 to 255 characters and no NUL",
                 )
-        names = [t.name for t in event.traits]
-        if len(set(names)) != len(names):
-            raise exceptions.InvalidEvent(
-                event.message_id, "a trait name appears more than once"
-            )
-        for trait in event.traits:
-            if not trait.name or len(trait.name) > 255:
+            if name in names:
                 raise exceptions.InvalidEvent(
-                    event.message_id,
-                    "trait names must have 1 to 255 characters",
+                    message_id, "trait %s appears more than once" % name
                 )
-            if trait.dtype not in models.DTYPE_NAMES:
+            names.add(name)
+            if dtype not in models.DTYPE_NAMES:
                 raise exceptions.InvalidEvent(
-                    event.message_id,
-                    "trait %s has unknown type %r" % (trait.name, trait.dtype),
+                    message_id, "trait %s has unknown type %r" % (name, dtype)
                 )
+            if dtype == models.TEXT_TYPE:
+                if "\x00" in value:
+                    raise exceptions.InvalidEvent(
+                        message_id, "trait %s contains a NUL character" % name
+                    )
+                if name in _OWNER_TRAITS and len(value) > 255:
+                    raise exceptions.InvalidEvent(
+                        message_id,
+                        "its %s trait is longer than 255 characters" % name,
+                    )
         if event.raw is not None:
-            size = len(json.dumps(event.raw, separators=(",", ":")))
-            limit = self.conf.database.max_raw_size
-            if size > limit:
+            try:
+                encoded = jsonutils.dumps_bytes(event.raw)
+            except (TypeError, ValueError) as e:
                 raise exceptions.InvalidEvent(
-                    event.message_id,
+                    message_id, "its raw notification is not JSON: %s" % e
+                ) from None
+            limit = self.conf.database.max_raw_size
+            if len(encoded) > limit:
+                raise exceptions.InvalidEvent(
+                    message_id,
                     "its raw notification has %d bytes, more than "
-                    "[database] max_raw_size (%d)" % (size, limit),
+                    "[database] max_raw_size (%d)" % (len(encoded), limit),
                 )
+            event.raw_json = encoded.decode("utf-8")
 
     @abc.abstractmethod
     def _record_events(self, events: list[models.Event]) -> Iterable[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from typing import Any
+from typing import NamedTuple
 
 # Ceilometer's trait type codes.
 NONE_TYPE = 0
@@ -35,12 +36,11 @@ PROJECT_TRAIT = "project_id"
 USER_TRAIT = "user_id"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Trait:
+class Trait(NamedTuple):
     """A typed, named value extracted from a notification.
 
     ``value`` has the Python type of ``dtype``: str, int, float or a naive
-    UTC datetime.
+    UTC datetime. A named tuple: millions are made, and cheaply.
     """
 
     name: str
@@ -52,8 +52,7 @@ class Trait:
         return DTYPE_NAMES[self.dtype]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class TraitType:
+class TraitType(NamedTuple):
     """A trait name and type seen on events of one type."""
 
     name: str
@@ -76,6 +75,11 @@ class Event:
     traits: list[Trait] = dataclasses.field(default_factory=list)
     raw: Any = None
     position: int | None = None
+    # ``raw`` as compact JSON, set when the storage checks the event, so
+    # that it is encoded once.
+    raw_json: str | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     def trait(self, name: str, dtype: int = TEXT_TYPE) -> Trait | None:
         for trait in self.traits:

@@ -10,24 +10,20 @@ the times.
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Any
 
+from panko import jsonutils
 from panko.storage import models
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
-
-_dumps = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), allow_nan=False
-).encode
 
 
 def encode_datetime(value: datetime.datetime) -> str:
-    return value.strftime(DATETIME_FORMAT)
+    """ISO 8601 with microseconds and a four-digit year, so that the
+    texts sort as the times do."""
+    return value.isoformat(timespec="microseconds")
 
 
 def decode_datetime(value: str) -> datetime.datetime:
-    return datetime.datetime.strptime(value, DATETIME_FORMAT)
+    return datetime.datetime.fromisoformat(value)
 
 
 def traits_document(traits: list[models.Trait]) -> dict[str, dict]:
@@ -42,14 +38,14 @@ def traits_document(traits: list[models.Trait]) -> dict[str, dict]:
 
 
 def encode_json(value: Any) -> str:
-    return _dumps(value)
+    return jsonutils.dumps(value)
 
 
 def decode_traits(doc: Any) -> list[models.Trait]:
     """Traits from a stored document (text, or already decoded by the
     database driver), sorted by name and type."""
     if isinstance(doc, str):
-        doc = json.loads(doc)
+        doc = jsonutils.loads(doc)
     traits = []
     for dtype_key, values in doc.items():
         dtype = int(dtype_key)
@@ -71,4 +67,4 @@ def text_trait(traits: list[models.Trait], name: str) -> str | None:
 
 
 def decode_raw(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else jsonutils.loads(text)

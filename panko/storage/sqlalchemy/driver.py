@@ -129,7 +129,7 @@ class Connection(base.Connection):
                 return writer.record(
                     conn, self.dialect, events, self._known_trait_types
                 )
-        except db_exc.DBError as e:
+        except (db_exc.DBError, sa.exc.DBAPIError) as e:
             if self._partitions is not None and partitions.is_missing(e):
                 # The expirer of another process dropped a partition this
                 # one still knew of: look again and retry.

@@ -229,20 +229,16 @@ def _traits_of(conn, trait_tables, ids) -> dict[int, list[models.Trait]]:
 
 
 def _copy(conn, dialect, events, known_trait_types) -> set:
-    """Insert converted events, keeping their Panko 10 id as position.
-
-    The raw payload is copied as the JSON text Panko 10 wrote.
-    """
+    """Insert converted events, keeping their Panko 10 id as position."""
     type_ids = writer.event_type_ids(
         conn, dialect, {event.event_type for _, event in events}
     )
     rows = []
     for old_id, event in events:
-        raw, event.raw = event.raw, None
-        row = writer.event_rows([event], type_ids, old_id, dialect)[0]
-        row["raw"] = raw
-        rows.append(row)
-    conn.execute(tables.event.insert(), rows)
+        # The raw payload is copied as the JSON text Panko 10 wrote.
+        event.raw_json, event.raw = event.raw, None
+        rows.extend(writer.event_rows([event], type_ids, old_id, dialect))
+    writer.insert_events(conn, dialect, rows)
     new = {
         (type_ids[e.event_type], t.name, t.dtype)
         for _, e in events

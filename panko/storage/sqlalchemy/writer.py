@@ -96,35 +96,89 @@ def existing_message_ids(
     return found
 
 
+COLUMNS = (
+    "position",
+    "message_id",
+    "event_type_id",
+    "generated",
+    "project_id",
+    "user_id",
+    "traits",
+    "raw",
+)
+
+
 def event_rows(
     events: Iterable[models.Event],
     type_ids: dict[str, int],
     first_position: int,
     dialect: str,
-) -> list[dict]:
-    # The JSONB type of PostgreSQL encodes the document itself.
-    encode_traits = (
-        (lambda doc: doc) if dialect == "postgresql" else codec.encode_json
+) -> list[tuple]:
+    """Rows of ``event`` in the order of COLUMNS, ready for the DBAPI."""
+    # SQLite compares times as text: write them as SQLAlchemy does, with
+    # microseconds always.
+    stamp = (
+        (lambda value: value.isoformat(" ", "microseconds"))
+        if dialect == "sqlite"
+        else (lambda value: value)
     )
+    text_trait = codec.text_trait
     rows = []
     for position, event in enumerate(events, first_position):
+        traits = event.traits
         rows.append(
-            {
-                "position": position,
-                "message_id": event.message_id,
-                "event_type_id": type_ids[event.event_type],
-                "generated": event.generated,
-                "project_id": codec.text_trait(
-                    event.traits, models.PROJECT_TRAIT
-                ),
-                "user_id": codec.text_trait(event.traits, models.USER_TRAIT),
-                "traits": encode_traits(codec.traits_document(event.traits)),
-                "raw": (
-                    None if event.raw is None else codec.encode_json(event.raw)
-                ),
-            }
+            (
+                position,
+                event.message_id,
+                type_ids[event.event_type],
+                stamp(event.generated),
+                text_trait(traits, models.PROJECT_TRAIT),
+                text_trait(traits, models.USER_TRAIT),
+                codec.encode_json(codec.traits_document(traits)),
+                event.raw_json,
+            )
         )
     return rows
+
+
+_INSERT = "INSERT INTO event (%s) VALUES " % ", ".join(COLUMNS)  # noqa: S608
+
+
+def insert_events(
+    conn: sa.engine.Connection, dialect: str, rows: list[tuple]
+) -> list[str]:
+    """Insert rows in one statement; return the message_ids inserted.
+
+    Goes to the DBAPI cursor directly, inside the connection's
+    transaction: for a hundred wide rows SQLAlchemy's statement building
+    costs more than the database's work. On PostgreSQL a per-partition
+    unique index on message_id skips events already stored.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if dialect == "postgresql":
+            from psycopg2 import extras
+
+            inserted = extras.execute_values(
+                cursor,
+                _INSERT + "%s ON CONFLICT DO NOTHING RETURNING message_id",
+                rows,
+                template="(%s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
+                page_size=len(rows),
+                fetch=True,
+            )
+            return [row[0] for row in inserted]
+        mark = "%s" if dialect == "mysql" else "?"
+        cursor.executemany(
+            _INSERT + "(%s)" % ", ".join([mark] * len(COLUMNS)), rows
+        )
+        return [row[1] for row in rows]
+    except conn.dialect.loaded_dbapi.Error as e:
+        raise sa.exc.DBAPIError.instance(
+            _INSERT, rows[:1], e, conn.dialect.loaded_dbapi.Error
+        ) from e
+    finally:
+        cursor.close()
 
 
 def record(
@@ -151,17 +205,7 @@ def record(
     if not events:
         return [], set()
     rows = event_rows(events, type_ids, last + 1, dialect)
-    if dialect == "postgresql":
-        # A per-partition unique index on message_id skips duplicates.
-        stmt = (
-            postgresql.insert(tables.event)
-            .on_conflict_do_nothing()
-            .returning(tables.event.c.message_id)
-        )
-        stored = list(conn.execute(stmt, rows).scalars())
-    else:
-        conn.execute(tables.event.insert(), rows)
-        stored = [row["message_id"] for row in rows]
+    stored = insert_events(conn, dialect, rows)
     set_position(conn, last + len(rows))
 
     stored_ids = set(stored)
