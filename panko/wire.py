@@ -73,7 +73,7 @@ def event_from_dict(data: Any, index: int = 0) -> models.Event:
         data.get("message_id"),
         data.get("event_type"),
         data.get("generated"),
-        data.get("traits") or [],
+        [] if data.get("traits") is None else data["traits"],
         data.get("raw"),
         index,
     )
