@@ -86,6 +86,7 @@ class PankoPublisher:
             config_files=[config_file] if config_file else None,
             setup_logging=False,
         )
+        service.check_values(self.conf)
         self.connection = storage.get_connection(self.conf)
         self._committer = group_commit.GroupCommitter(
             self.connection.record_events

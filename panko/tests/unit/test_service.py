@@ -118,3 +118,33 @@ def test_startup_retries_fall_back_to_panko10_storage_group(conf):
     assert storage.startup_retries(conf) == (3, 1)
     conf.set_override("max_retries", 7, "database")
     assert storage.startup_retries(conf) == (7, 1)
+
+
+def test_deprecated_options_warn_once_and_apply(files, tmp_path, caplog):
+    path = tmp_path / "old.conf"
+    path.write_text(
+        "[database]\nevent_connection = sqlite:///legacy\n"
+        "es_index_name = events2\n"
+        "[storage]\nmax_retries = 2\n"
+    )
+    conf = service.prepare_service(
+        ["--config-file", str(path)], setup_logging=False
+    )
+    with caplog.at_level("WARNING"):
+        service.check_values(conf)
+        service.check_values(conf)
+    text = caplog.text
+    assert text.count('"event_connection" from group "database"') == 1
+    assert text.count('"max_retries" from group "storage"') == 1
+    assert "es_index_name is ignored" in text
+    assert storage.connection_url(conf) == "sqlite:///legacy"
+
+
+def test_removed_backend_fails_at_start(files, tmp_path):
+    path = tmp_path / "es.conf"
+    path.write_text("[database]\nconnection = es://localhost:9200\n")
+    conf = service.prepare_service(
+        ["--config-file", str(path)], setup_logging=False
+    )
+    with pytest.raises(exceptions.UnsupportedBackend, match="Elasticsearch"):
+        service.check_values(conf)
