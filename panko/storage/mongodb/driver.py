@@ -232,36 +232,36 @@ class Connection(base.Connection):
         """Insert ``docs``, skipping those whose message_id is stored;
         return the message_ids this batch wrote.
 
-        Duplicates that carry one of this batch's positions were written
-        by an earlier try of this same call whose answer was lost: they
-        count as written.
+        A duplicate key error is only a duplicate event when an event with
+        that message_id is indeed stored (the unique position index gives
+        the same error). One that carries a position of this batch was
+        written by an earlier try of this same call whose answer was
+        lost: it counts as written.
         """
         try:
             self.events.insert_many(docs, ordered=False)
             return [doc["_id"] for doc in docs]
         except errors.BulkWriteError as e:
+            error = e
             write_errors = e.details.get("writeErrors", [])
-            others = [w for w in write_errors if w["code"] != DUPLICATE_KEY]
-            if others or e.details.get("writeConcernErrors"):
+            if e.details.get("writeConcernErrors") or any(
+                w["code"] != DUPLICATE_KEY for w in write_errors
+            ):
                 raise
             duplicates = {docs[w["index"]]["_id"] for w in write_errors}
-        ours = {
-            doc["_id"]
+        stored = {
+            doc["_id"]: doc["position"]
             for doc in self.events.find(
-                {
-                    "_id": {"$in": sorted(duplicates)},
-                    "position": {
-                        "$gte": bson.Int64(first),
-                        "$lt": bson.Int64(first + len(docs)),
-                    },
-                },
-                {"_id": 1},
+                {"_id": {"$in": sorted(duplicates)}}, {"position": 1}
             )
         }
+        if set(stored) != duplicates:
+            raise error
+        ours = range(first, first + len(docs))
         return [
             doc["_id"]
             for doc in docs
-            if doc["_id"] not in duplicates or doc["_id"] in ours
+            if doc["_id"] not in duplicates or stored[doc["_id"]] in ours
         ]
 
     def _note_types(self, events: list[models.Event]) -> None:
