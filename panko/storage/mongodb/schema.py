@@ -15,7 +15,8 @@ index range instead of sorting:
 * ``traits``: multikey on ``(traits.n, traits.t, traits.v)``, so that an
   equality or range on any trait of any type is an index range.
 * ``position``: unique, the ingestion order; it also proves that no two
-  events ever share a position.
+  events ever share a position (on a sharded cluster it can only be
+  unique per shard and is made non-unique, see scale-out.rst).
 
 ``_id`` is the message_id: look-ups by id, markers and duplicate
 detection use it. The optional ``generated_ttl`` index lets the server
@@ -95,7 +96,13 @@ def create(db: pymongo_database.Database, conf: cfg.ConfigOpts) -> None:
     for name in (EVENTS, EVENT_TYPES, META):
         if name not in existing:
             db.create_collection(name)
-    db[EVENTS].create_indexes(EVENT_INDEXES)
+    # By name: an index an operator changed on purpose (``position`` made
+    # non-unique before sharding, see doc/source/admin/scale-out.rst) is
+    # kept as it is.
+    present = db[EVENTS].index_information()
+    missing = [m for m in EVENT_INDEXES if m.document["name"] not in present]
+    if missing:
+        db[EVENTS].create_indexes(missing)
     db[META].update_one(
         {"_id": POSITION_DOC},
         {"$setOnInsert": {"last": bson.Int64(0)}},
