@@ -79,8 +79,8 @@ def _write_lock(url: str) -> threading.Lock:
 
 
 def is_transient(error: Exception) -> bool:
-    """True for failures another try may not meet: the server cannot be
-    reached or is not the primary."""
+    """True when trying again may succeed: the server could not be
+    reached, or is not (or no longer) the primary."""
     if isinstance(error, errors.ConnectionFailure):
         return True
     if isinstance(error, errors.OperationFailure) and not isinstance(

@@ -417,7 +417,7 @@ def _expected(doc):
     )
 
 
-def test_panko10_database_is_converted(fresh, monkeypatch):
+def test_panko10_database_is_converted(fresh, monkeypatch, caplog):
     old = fresh.db[schema.PANKO10_EVENTS]
     docs = _panko10_documents()
     old.insert_many(docs)
@@ -448,7 +448,13 @@ def test_panko10_database_is_converted(fresh, monkeypatch):
     assert len(first_batch) == 4
 
     monkeypatch.setattr(driver.Connection, "_record_events", real)
+    caplog.set_level("INFO", logger="panko.storage.mongodb.panko10")
     fresh.upgrade()
+    progress = [r.getMessage() for r in caplog.records if "of about" in r.msg]
+    assert progress == [
+        "Converted 8 of about 11 Panko 10 events",
+        "Converted 11 of about 11 Panko 10 events",
+    ]
     assert not fresh.needs_upgrade()
     assert schema.PANKO10_EVENTS not in fresh.db.list_collection_names()
 
