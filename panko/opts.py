@@ -5,6 +5,7 @@ import itertools
 from panko.conf import api
 from panko.conf import database
 from panko.conf import listener
+from panko.conf import mongodb
 from panko.conf import storage
 
 
@@ -16,4 +17,5 @@ def list_opts():
         ("database", list(itertools.chain(database.OPTS))),
         ("storage", storage.OPTS),
         ("listener", listener.OPTS),
+        ("mongodb", mongodb.OPTS),
     ]

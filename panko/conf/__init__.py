@@ -11,6 +11,7 @@ from oslo_db import options as db_options
 from panko.conf import api
 from panko.conf import database
 from panko.conf import listener
+from panko.conf import mongodb
 from panko.conf import storage
 
 # (group, options) pairs that panko owns; oslo.db's, oslo.log's,
@@ -21,6 +22,7 @@ OWN_OPTS = [
     ("database", database.OPTS),
     ("storage", storage.OPTS),
     ("listener", listener.OPTS),
+    ("mongodb", mongodb.OPTS),
 ]
 
 

@@ -7,19 +7,29 @@ server is down fails the run loudly: it never skips.
 
 Server addresses can be changed with ``PANKO_TEST_POSTGRESQL_URL`` and
 ``PANKO_TEST_MYSQL_URL`` (URLs of a server, without a database name).
+MongoDB is SecantusDB (``panko/tests/secantus.py``), started by each test
+process on a free port with a data folder of its own and stopped when the
+process ends; ``PANKO_TEST_MONGODB_URL`` (``mongodb://host:port``) points
+the tests at a real MongoDB server instead.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import select
+import subprocess
+import sys
 import uuid
 
+import bson
+import pymongo
 import sqlalchemy as sa
 
 ALL_BACKENDS = ("sqlite", "postgresql", "mysql", "mongodb")
 # Backends whose driver exists; a test runs on all of these unless it is
 # marked with @pytest.mark.backends(...).
-IMPLEMENTED_BACKENDS = ("sqlite", "postgresql", "mysql")
+IMPLEMENTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mongodb")
 SERVER_URLS = {
     "postgresql": os.environ.get(
         "PANKO_TEST_POSTGRESQL_URL",
@@ -104,6 +114,80 @@ class SQLServer:
         self._admin.dispose()
 
 
+class MongoServer:
+    """A MongoDB server for this test process: SecantusDB in a child
+    process, or the server of ``PANKO_TEST_MONGODB_URL``."""
+
+    START_TIMEOUT_S = 60
+
+    def __init__(self, tmp_path_factory):
+        self._process = None
+        self._client = None
+        url = os.environ.get("PANKO_TEST_MONGODB_URL")
+        if url is None:
+            url = self._start(tmp_path_factory)
+        self.server_url = url.rstrip("/")
+        self._client = pymongo.MongoClient(
+            self.server_url, serverSelectionTimeoutMS=10000
+        )
+        try:
+            self._client.admin.command("ping")
+        except pymongo.errors.PyMongoError as e:
+            self.close()
+            raise BackendUnavailable(
+                "The MongoDB server at %s is not answering (%s)"
+                % (self.server_url, e)
+            ) from e
+        atexit.register(self.close)
+
+    def _start(self, tmp_path_factory) -> str:
+        folder = tmp_path_factory.mktemp("secantus")
+        log_path = folder / "server.log"
+        with open(log_path, "wb") as log_file:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "panko.tests.secantus",
+                    str(folder / "data"),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log_file,
+            )
+        ready, _, _ = select.select(
+            [self._process.stdout], [], [], self.START_TIMEOUT_S
+        )
+        line = self._process.stdout.readline() if ready else b""
+        if not line.strip().isdigit():
+            self.close()
+            raise BackendUnavailable(
+                "SecantusDB did not start; its log, %s, says:\n%s"
+                % (log_path, log_path.read_text(errors="replace")[-3000:])
+            )
+        return "mongodb://127.0.0.1:%d" % int(line)
+
+    def create_database(self) -> str:
+        name = "panko_test_%s" % uuid.uuid4().hex[:12]
+        return "%s/%s" % (self.server_url, name)
+
+    def drop_database(self, url: str) -> None:
+        self._client.drop_database(url.rsplit("/", 1)[1])
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        process, self._process = self._process, None
+        if process is not None:
+            # Closing its standard input stops the server.
+            process.stdin.close()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 class Store:
     """A throw-away database: its URL and how to get rid of it."""
 
@@ -113,6 +197,7 @@ class Store:
 
 
 _servers: dict[str, SQLServer] = {}
+_mongo_servers: list[MongoServer] = []
 
 
 def make_store(backend: str, tmp_path_factory) -> Store:
@@ -126,11 +211,24 @@ def make_store(backend: str, tmp_path_factory) -> Store:
             server = _servers[backend] = SQLServer(backend)
         url = server.create_database()
         return Store(url, lambda: server.drop_database(url))
+    if backend == "mongodb":
+        if not _mongo_servers:
+            _mongo_servers.append(MongoServer(tmp_path_factory))
+        mongo = _mongo_servers[0]
+        url = mongo.create_database()
+        return Store(url, lambda: mongo.drop_database(url))
     raise BackendUnavailable("No test store for backend %s" % backend)
 
 
 def purge(connection) -> None:
     """Empty an upgraded store without dropping its schema."""
+    if connection.url.startswith("mongodb"):
+        connection.events.delete_many({})
+        connection.event_types.delete_many({})
+        connection.meta.update_one(
+            {"_id": "position"}, {"$set": {"last": bson.Int64(0)}}
+        )
+        return
     dialect = getattr(connection, "dialect", None)
     if dialect is None:
         connection.clear()
