@@ -80,7 +80,7 @@ class EventsEndpoint:
             if not to_retry:
                 self._dead_letter(deliveries)
         except exceptions.StorageUnavailable as e:
-            self._wait('The database is unavailable: %s' % e, len(messages))
+            self._wait(str(e), len(messages))
             return REQUEUE
         except SchemaNotReady as e:
             self._wait(str(e), len(messages))
