@@ -146,14 +146,12 @@ class Bus:
 
     def cleanup(self) -> None:
         self.transport.cleanup()
-        channel = self._kombu.channel()
+        # A channel per deletion: a failed one closes its channel.
         for queue in (self.queue, self.dead_queue):
-            with contextlib.suppress(Exception):
-                channel.queue_delete(queue)
-        with contextlib.suppress(Exception):
-            channel.exchange_delete(self.exchange)
-        with contextlib.suppress(Exception):
-            channel.close()
+            with contextlib.suppress(Exception), self._kombu.channel() as ch:
+                ch.queue_delete(queue)
+        with contextlib.suppress(Exception), self._kombu.channel() as ch:
+            ch.exchange_delete(self.exchange)
         self._kombu.release()
 
 
