@@ -42,8 +42,6 @@ class DeadLetters:
         self.queue = '%s.sample' % topic
         self._transport = transport
         self._listener_id = listener_id
-        self._target = oslo_messaging.Target(exchange=exchange,
-                                             topic=self.queue)
 
     def send(self, message: dict, payload: Any, reasons: list[str]) -> None:
         """Log and publish ``payload``, what remains of ``message``.
@@ -61,37 +59,51 @@ class DeadLetters:
             'listener': self._listener_id,
             'dead_lettered_at': timeutils.utcnow().isoformat(),
         }}
-        notification = {
-            'message_id': str(uuid.uuid4()),
-            'publisher_id': message.get('publisher_id'),
-            'event_type': message.get('event_type'),
-            'priority': 'SAMPLE',
-            'payload': payload,
-            'timestamp': str(timeutils.utcnow()),
-        }
         where = {'id': metadata.get('message_id'),
                  'publisher': message.get('publisher_id'),
                  'reasons': '; '.join(reasons), 'queue': self.queue,
                  'exchange': self.exchange, 'content': excerpt(payload)}
         try:
-            # Not oslo_messaging.Notifier: it logs and swallows delivery
-            # failures, and a message must not be acknowledged before its
-            # dead letter is safely with the broker.
-            self._transport._send_notification(
-                self._target, context, notification, version=2.0,
-                retry=PUBLISH_RETRY)
-        except Exception as e:
+            publish(self._transport, self.exchange, self.topic, context,
+                    message, payload)
+        except DeadLetterFailure as e:
             where['error'] = e
             LOG.error('Message %(id)s from %(publisher)s cannot be stored '
                       '(%(reasons)s) and could not be put in the '
                       'dead-letter queue %(queue)s of exchange '
                       '%(exchange)s (%(error)s); it stays in its queue. '
                       'Content: %(content)s', where)
-            raise DeadLetterFailure(str(e)) from e
+            raise
         LOG.error('Message %(id)s from %(publisher)s cannot be stored '
                   '(%(reasons)s); it is now in the dead-letter queue '
                   '%(queue)s of exchange %(exchange)s. Content: %(content)s',
                   where)
+
+
+def publish(transport: oslo_messaging.Transport, exchange: str, topic: str,
+            context: dict, message: dict, payload: Any) -> None:
+    """Publish ``payload`` as a notification of priority ``sample`` on
+    ``topic``, with the publisher_id and event_type of ``message``; raise
+    DeadLetterFailure unless the broker took it."""
+    notification = {
+        'message_id': str(uuid.uuid4()),
+        'publisher_id': message.get('publisher_id'),
+        'event_type': message.get('event_type'),
+        'priority': 'SAMPLE',
+        'payload': payload,
+        'timestamp': str(timeutils.utcnow()),
+    }
+    target = oslo_messaging.Target(exchange=exchange,
+                                   topic='%s.sample' % topic)
+    try:
+        # Not oslo_messaging.Notifier: it logs and swallows delivery
+        # failures, and a message must not be acknowledged before what
+        # replaces it is safely with the broker.
+        transport._send_notification(target, context, notification,
+                                     version=2.0, retry=PUBLISH_RETRY)
+    except Exception as e:
+        raise DeadLetterFailure('cannot publish to %s: %s'
+                                % (target.topic, e)) from e
 
 
 def excerpt(value: Any, limit: int = LOG_EXCERPT) -> str:

@@ -132,3 +132,14 @@ def test_a_dead_letter_topic_among_the_topics_is_refused(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert 'dead letters would come back forever' in done.stdout
+
+
+@pytest.mark.backends('postgresql')
+def test_replay_with_nothing_dead_exits_at_once(tmp_path, bus, storage_conn):
+    path = write_conf(tmp_path, bus, storage_conn.url)
+    done = subprocess.run([COMMAND, '--config-file', str(path),
+                           '--replay-dead-letters'],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert ('0 dead letters of queue %s sent back to topic %s'
+            % (bus.dead_queue, bus.topic)) in done.stdout

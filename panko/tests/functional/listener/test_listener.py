@@ -8,6 +8,7 @@ import time
 import pytest
 
 from panko import storage
+from panko.listener import replay
 from panko.storage import models
 from panko.tests.functional.listener import support
 
@@ -245,3 +246,31 @@ def test_broker_outage_the_listener_reconnects(
         assert_stored_exactly(storage_conn, before + during)
     finally:
         proxy.close()
+
+
+@pytest.mark.backends('postgresql')
+def test_dead_letters_are_replayed_once_their_cause_is_fixed(
+        bus, listener_conf, start_listener, storage_conn):
+    listener_conf.set_override('max_raw_size', 1024, 'database')
+    first = start_listener()
+    huge = [support.ceilometer_event(i, raw={'blob': 'x' * 5000})
+            for i in range(2)]
+    bus.publish(huge[:1])
+    bus.publish(huge[1:])
+    invalid = support.ceilometer_event(3, generated='never')
+    bus.publish([invalid])
+    support.wait_until(lambda: bus.depth(bus.dead_queue)[0] == 3 or None,
+                       what='three dead letters')
+    first.stop()
+
+    listener_conf.set_override('max_raw_size', 1024 * 1024, 'database')
+    start_listener()
+    assert replay.run(listener_conf) == 0
+    wait_for_stored(storage_conn, 2)
+    assert_stored_exactly(storage_conn, huge)
+    # What still cannot be stored is back in the queue, once.
+    support.wait_until(lambda: bus.depth(bus.dead_queue)[0] == 1 or None,
+                       what='the invalid message dead-lettered again')
+    time.sleep(0.5)
+    [letter] = bus.take(bus.dead_queue)
+    assert letter['payload'] == [invalid]
