@@ -12,6 +12,7 @@ acknowledges the messages only once it is committed:
 * ``signature``: Ceilometer's message signature;
 * ``endpoint``: one batch: store, dead-letter, acknowledge or requeue;
 * ``deadletter``: where the messages that can never be stored go;
+* ``replay``: sending them back once the cause is fixed;
 * ``retry``: waiting with backoff, counting attempts;
 * ``server``: one listener process; ``workers``: several of them.
 """
