@@ -47,6 +47,13 @@ class Delivery:
     def fail(self, item: Any, reason: str) -> None:
         self.failures.append((item, reason))
 
+    def fail_payload(self, reason: str) -> None:
+        """Give up on the whole payload."""
+        payload = self.message.get('payload')
+        for item in payload if isinstance(payload, list) else [payload]:
+            self.fail(item, reason)
+        self.events = []
+
     def fail_events(self, reason: str) -> None:
         """Give up on every event of this message."""
         for item, _ in self.events:
@@ -69,19 +76,24 @@ def delivery(message: dict, secret: str | None = None) -> Delivery:
     result = Delivery(message)
     payload = message.get('payload')
     if not isinstance(payload, list):
-        result.fail(payload, 'the payload must be a list of serialized '
-                             'events, not %s' % _kind(payload))
+        result.fail_payload('the payload must be a list of serialized '
+                            'events, not %s' % _kind(payload))
         return result
     for index, item in enumerate(payload):
-        if (secret and isinstance(item, dict)
-                and not signature.verify(item, secret)):
-            result.fail(item, 'event %d: its message_signature does not '
-                              'match [listener] telemetry_secret' % index)
-            continue
         try:
+            if (secret and isinstance(item, dict)
+                    and not signature.verify(item, secret)):
+                result.fail(item, 'event %d: its message_signature does '
+                                  'not match [listener] telemetry_secret'
+                            % index)
+                continue
             event = wire.event_from_dict(item, index)
         except wire.InvalidEventData as e:
             result.fail(item, str(e))
+            continue
+        except RecursionError:
+            result.fail(item, 'event %d is nested too deeply to be read'
+                        % index)
             continue
         result.events.append((item, event))
     return result

@@ -12,6 +12,7 @@ in the form it arrived, and storage skips events already stored.
 from __future__ import annotations
 
 import json
+import reprlib
 from typing import Any
 import uuid
 
@@ -59,6 +60,15 @@ class DeadLetters:
             'listener': self._listener_id,
             'dead_lettered_at': timeutils.utcnow().isoformat(),
         }}
+        try:
+            json.dumps(payload)
+        except (RecursionError, TypeError, ValueError) as e:
+            # It came as JSON, but may not go back: keep what can be.
+            reasons = reasons + ['its content cannot be encoded again '
+                                 '(%r): the dead letter holds an excerpt'
+                                 % e]
+            payload = excerpt(payload)
+            context['panko_dead_letter']['reasons'] = reasons
         where = {'id': metadata.get('message_id'),
                  'publisher': message.get('publisher_id'),
                  'reasons': '; '.join(reasons), 'queue': self.queue,
@@ -109,7 +119,10 @@ def publish(transport: oslo_messaging.Transport, exchange: str, topic: str,
 def excerpt(value: Any, limit: int = LOG_EXCERPT) -> str:
     """``value`` as JSON text, cut to ``limit`` characters with the full
     length said; NUL and other control characters are escaped."""
-    text = json.dumps(value, default=repr)
+    try:
+        text = json.dumps(value, default=repr)
+    except (RecursionError, ValueError):
+        text = reprlib.repr(value)
     if len(text) <= limit:
         return text
     return '%s... (%d characters in all)' % (text[:limit], len(text))

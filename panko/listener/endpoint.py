@@ -104,8 +104,7 @@ class EventsEndpoint:
             # miss is still the message's fault, not a reason to stop.
             LOG.exception('Unexpected failure while reading a message')
             delivery = convert.Delivery(message)
-            delivery.fail(message.get('payload'),
-                          'the payload cannot be read: %r' % e)
+            delivery.fail_payload('the payload cannot be read: %r' % e)
             return delivery
 
     def _check_schema(self) -> None:
@@ -188,9 +187,10 @@ class EventsEndpoint:
     def _dead_letter(self, deliveries: list[convert.Delivery]) -> None:
         for delivery in deliveries:
             if delivery.failures:
-                self._dead_letters.send(
-                    delivery.message, delivery.unstored_payload(),
-                    [reason for _, reason in delivery.failures])
+                reasons = dict.fromkeys(r for _, r in delivery.failures)
+                self._dead_letters.send(delivery.message,
+                                        delivery.unstored_payload(),
+                                        list(reasons))
 
     def _wait(self, problem: str, count: int) -> None:
         now = time.monotonic()

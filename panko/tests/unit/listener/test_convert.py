@@ -101,3 +101,20 @@ def test_fail_events_gives_up_on_every_event():
     assert [reason for _, reason in delivery.failures][1:] == ['broken'] * 2
     assert [i for i in delivery.unstored_payload() if i != 7] == [
         event('m-1'), event('m-2')]
+
+
+def deeply_nested(depth=5000):
+    top = leaf = {}
+    for _ in range(depth):
+        leaf['x'] = {}
+        leaf = leaf['x']
+    return top
+
+
+def test_an_event_nested_too_deeply_fails_alone():
+    items = [signed(event('m-1')),
+             dict(event('m-2'), raw=deeply_nested(), message_signature='0')]
+    delivery = convert.delivery(message(items), SECRET)
+    assert [e.message_id for _, e in delivery.events] == ['m-1']
+    assert delivery.failures[0][1] == (
+        'event 1 is nested too deeply to be read')

@@ -58,3 +58,21 @@ def test_excerpt_escapes_and_cuts():
     assert deadletter.excerpt('a\x00b') == '"a\\u0000b"'
     long = deadletter.excerpt(['x' * 5000], limit=10)
     assert long == '["xxxxxxxx... (5004 characters in all)'
+
+
+def test_content_that_cannot_be_encoded_leaves_an_excerpt(caplog):
+    deep = top = []
+    for _ in range(5000):
+        deep.append([])
+        deep = deep[0]
+    transport = Transport()
+    letters = deadletter.DeadLetters(transport, 'ceilometer', 'event.dead',
+                                     'panko.listener.h')
+    letters.send(MESSAGE, top, ['nested too deeply'])
+    [(_, ctxt, message, _, _)] = transport.sent
+    assert isinstance(message['payload'], str)
+    assert message['payload'].startswith('[[[')
+    reasons = ctxt['panko_dead_letter']['reasons']
+    assert reasons[0] == 'nested too deeply'
+    assert 'cannot be encoded again' in reasons[1]
+    assert 'cannot be encoded again' in caplog.text

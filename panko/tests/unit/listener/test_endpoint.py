@@ -28,14 +28,16 @@ class MemoryStore(base.Connection):
     def needs_upgrade(self):
         if self.unavailable:
             self.unavailable -= 1
-            raise exceptions.StorageUnavailable('connection refused')
+            raise exceptions.StorageUnavailable(
+                'The database is unavailable: connection refused')
         return not self.schema_ready
 
     def _record_events(self, events):
         self.calls.append([e.message_id for e in events])
         if self.unavailable:
             self.unavailable -= 1
-            raise exceptions.StorageUnavailable('connection refused')
+            raise exceptions.StorageUnavailable(
+                'The database is unavailable: connection refused')
         if self.broken_ids & {e.message_id for e in events}:
             raise RuntimeError('value out of range')
         stored = [e.message_id for e in events
@@ -207,3 +209,21 @@ def test_a_batch_of_only_garbage_needs_no_database(handler, store, dead):
     assert handler.sample(batch) == HANDLED
     assert store.calls == []
     assert [m for m, _, _ in dead.sent] == ['n-1']
+
+
+def test_a_message_the_checks_choke_on_is_dead_lettered(handler, store, dead,
+                                                        monkeypatch):
+    real = endpoint.convert.delivery
+
+    def choke(message, secret):
+        if message['metadata']['message_id'] == 'n-2':
+            raise KeyError('surprise')
+        return real(message, secret)
+
+    monkeypatch.setattr(endpoint.convert, 'delivery', choke)
+    batch = [message('n-1', event('e-1')), message('n-2', event('e-2'))]
+    assert handler.sample(batch) == HANDLED
+    assert list(store.events) == ['e-1']
+    [(message_id, payload, reasons)] = dead.sent
+    assert message_id == 'n-2' and payload == [event('e-2')]
+    assert reasons == ["the payload cannot be read: KeyError('surprise')"]
