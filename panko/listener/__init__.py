@@ -11,6 +11,8 @@ acknowledges the messages only once it is committed:
   parts can never be stored;
 * ``signature``: Ceilometer's message signature;
 * ``endpoint``: one batch: store, dead-letter, acknowledge or requeue;
+* ``dispatch``: every message of a batch to the endpoint, whatever it
+  claims to be;
 * ``deadletter``: where the messages that can never be stored go;
 * ``replay``: sending them back once the cause is fixed;
 * ``retry``: waiting with backoff, counting attempts;

@@ -22,6 +22,7 @@ import oslo_messaging
 from oslo_utils import timeutils
 
 from panko.listener import deadletter
+from panko.listener import dispatch
 from panko.listener import server
 
 LOG = log.getLogger(__name__)
@@ -84,11 +85,10 @@ def run(conf: cfg.ConfigOpts) -> int:
     transport = oslo_messaging.get_notification_transport(conf)
     replayer = ReplayEndpoint(transport, exchange, topic,
                               timeutils.utcnow())
-    listener = oslo_messaging.get_batch_notification_listener(
+    listener = dispatch.batch_listener(
         transport, [oslo_messaging.Target(exchange=exchange,
                                           topic=dead_topic)],
-        [replayer], executor='threading', allow_requeue=True,
-        batch_size=1, batch_timeout=0.2)
+        replayer, batch_size=1, batch_timeout=0.2)
     listener.start(override_pool_size=1)
     replayer.last_seen = time.monotonic()
     try:

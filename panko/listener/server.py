@@ -1,8 +1,9 @@
 """One listener process: consume the event topics until asked to stop.
 
-The listener uses oslo.messaging's batch notification listener on the
-transport of ``[DEFAULT] transport_url`` (or ``[oslo_messaging_notifications]
-transport_url``), as Ceilometer does. Without a pool name the queue of
+The listener uses oslo.messaging's batch notification listener (with the
+dispatcher of ``dispatch``) on the transport of ``[DEFAULT]
+transport_url`` (or ``[oslo_messaging_notifications] transport_url``), as
+Ceilometer does. Without a pool name the queue of
 topic ``event`` is ``event.sample``, the one Ceilometer's publisher
 declares and fills, so every listener process shares it: each message
 is taken by one of them, and adding processes adds throughput.
@@ -21,6 +22,7 @@ from oslo_messaging import opts as messaging_opts
 
 from panko import storage
 from panko.listener import deadletter
+from panko.listener import dispatch
 from panko.listener import endpoint
 from panko.storage import base
 
@@ -90,10 +92,9 @@ class Listener:
                                          dead_letters, self.stopping)
         targets = [oslo_messaging.Target(exchange=exchange, topic=topic)
                    for topic in conf.listener.topics]
-        self._server = oslo_messaging.get_batch_notification_listener(
-            self._transport, targets, [events], executor='threading',
-            allow_requeue=True, batch_size=conf.listener.batch_size,
-            batch_timeout=conf.listener.batch_timeout)
+        self._server = dispatch.batch_listener(
+            self._transport, targets, events, conf.listener.batch_size,
+            conf.listener.batch_timeout)
         # One batch at a time: a batch waiting for the database holds
         # back the next instead of racing it.
         self._server.start(override_pool_size=1)

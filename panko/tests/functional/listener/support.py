@@ -115,6 +115,16 @@ class Bus:
                              routing_key=self.queue,
                              content_type='application/json')
 
+    def publish_envelope(self, priority, payload) -> None:
+        """Put a notification claiming ``priority`` on the event queue,
+        in oslo.messaging's envelope."""
+        message = {'message_id': str(uuid.uuid4()),
+                   'publisher_id': PUBLISHER_ID, 'event_type': self.topic,
+                   'priority': priority, 'payload': payload,
+                   'timestamp': '2024-05-17 12:00:00.000000'}
+        self.publish_body(json.dumps({'oslo.version': '2.0',
+                                      'oslo.message': json.dumps(message)}))
+
     def depth(self, queue: str) -> tuple[int, int]:
         """Messages ready in ``queue`` and its consumers; (0, 0) when it
         does not exist."""

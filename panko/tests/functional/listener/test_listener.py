@@ -125,25 +125,29 @@ def test_poison_messages_end_in_the_dead_letter_queue(
     forged = support.ceilometer_event(14, 'not the secret')
     bus.publish([forged])
     bus.publish('\x00\x00 not events')
-    # Not even oslo.messaging notifications: oslo.messaging drops these
-    # before any endpoint sees them; the listener must go on.
-    bus.publish_body('this is not JSON')
+    # Not a notification: dead-lettered whole.
     bus.publish_body('{"hello": "world"}')
+    # Not JSON: oslo.messaging drops it before any endpoint sees it; the
+    # listener must go on.
+    bus.publish_body('this is not JSON')
     good += published(bus, messages=1, per_message=2, start=20)
 
     dead = support.wait_until(
-        lambda: bus.depth(bus.dead_queue)[0] == 6 or None,
-        what='six dead letters')
+        lambda: bus.depth(bus.dead_queue)[0] == 7 or None,
+        what='seven dead letters')
     wait_for_stored(storage_conn, 5)
     assert_stored_exactly(storage_conn, good + [late])
     support.wait_until(lambda: bus.depth(bus.queue) == (0, 1),
                        what='every message acknowledged')
 
     letters = bus.take(bus.dead_queue)
-    assert dead and len(letters) == 6
+    assert dead and len(letters) == 7
     payloads = [letter['payload'] for letter in letters]
     assert payloads == [{'message_id': 'not in a list'}, [invalid], [nul],
-                        [huge], [forged], '\x00\x00 not events']
+                        [huge], [forged], '\x00\x00 not events',
+                        {'hello': 'world'}]
+    assert letters[6]['publisher_id'] is None
+    letters = letters[:6]
     for letter in letters:
         assert letter['priority'] == 'SAMPLE'
         assert letter['event_type'] == bus.topic
@@ -162,10 +166,33 @@ def test_poison_messages_end_in_the_dead_letter_queue(
     lines = [r.getMessage() for r in caplog.records
              if r.levelno == logging.ERROR
              and 'dead-letter queue' in r.getMessage()]
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert all(bus.dead_queue in line for line in lines)
     assert 'Content: "\\u0000\\u0000 not events"' in lines[5]
     assert '... (5' in lines[3] and 'characters in all)' in lines[3]
+
+
+@pytest.mark.backends('postgresql')
+def test_whatever_priority_a_message_claims_it_is_handled(
+        bus, listener_conf, start_listener, storage_conn):
+    # oslo.messaging's own dispatcher would requeue a batch holding a
+    # message whose priority is not a string forever, and drop unread a
+    # message of a priority the endpoint has no method for.
+    start_listener()
+    first = published(bus, messages=1, per_message=1, secret=None)
+    bus.publish_envelope(5, 'garbage')
+    unnamed = support.ceilometer_event(10)
+    bus.publish_envelope(None, [unnamed])
+    info = support.ceilometer_event(11)
+    bus.publish_envelope('INFO', [info])
+    last = published(bus, messages=1, per_message=1, start=20, secret=None)
+    wait_for_stored(storage_conn, 4)
+    assert_stored_exactly(storage_conn, first + [unnamed, info] + last)
+    support.wait_until(lambda: bus.depth(bus.dead_queue)[0] == 1 or None,
+                       what='one dead letter')
+    [letter] = bus.take(bus.dead_queue)
+    assert letter['payload'] == 'garbage'
+    assert bus.depth(bus.queue) == (0, 1)
 
 
 class BrokenFor:
