@@ -79,15 +79,20 @@ class EventsEndpoint:
             to_retry = self._store(deliveries)
             if not to_retry:
                 self._dead_letter(deliveries)
-        except exceptions.StorageUnavailable as e:
-            self._wait(str(e), len(messages))
-            return REQUEUE
-        except SchemaNotReady as e:
+        except (exceptions.StorageUnavailable, SchemaNotReady) as e:
             self._wait(str(e), len(messages))
             return REQUEUE
         except deadletter.DeadLetterFailure as e:
             self._wait('The dead-letter queue cannot be written: %s' % e,
                        len(messages))
+            return REQUEUE
+        except Exception as e:
+            # No message is known to cause it (the database refusing
+            # panko, a bug): wait and retry as in an outage, rather than
+            # lose messages or requeue them in a tight loop.
+            LOG.exception('Unexpected failure while handling %d messages',
+                          len(messages))
+            self._wait('Unexpected failure: %r' % e, len(messages))
             return REQUEUE
         if to_retry:
             self._wait('%d messages could not be stored and will be '

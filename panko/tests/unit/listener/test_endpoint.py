@@ -23,9 +23,12 @@ class MemoryStore(base.Connection):
         self.unavailable = 0      # next record_events calls that fail so
         self.broken_ids = set()   # message_ids that make the store raise
         self.schema_ready = True
+        self.refusing = False
         self.calls = []
 
     def needs_upgrade(self):
+        if self.refusing:
+            raise RuntimeError('permission denied for table event')
         if self.unavailable:
             self.unavailable -= 1
             raise exceptions.StorageUnavailable(
@@ -227,3 +230,16 @@ def test_a_message_the_checks_choke_on_is_dead_lettered(handler, store, dead,
     [(message_id, payload, reasons)] = dead.sent
     assert message_id == 'n-2' and payload == [event('e-2')]
     assert reasons == ["the payload cannot be read: KeyError('surprise')"]
+
+
+def test_an_unexpected_failure_waits_and_requeues(handler, store, dead,
+                                                  caplog):
+    store.refusing = True
+    batch = [message('n-1', event('e-1')), message('n-2', 'x')]
+    assert handler.sample(batch) == REQUEUE
+    assert 'permission denied' in caplog.text
+    assert 'next attempt in' in caplog.text
+    assert dead.sent == [] and store.events == {}
+    store.refusing = False
+    assert handler.sample(batch) == HANDLED
+    assert list(store.events) == ['e-1']
