@@ -55,7 +55,8 @@ class MemoryStore(base.Connection):
     def upgrade(self):
         raise AssertionError("not used by the listener")
 
-    clear = ping = get_event_types = get_trait_types = get_traits = upgrade
+    clear = ping = close = get_event_types = get_trait_types = upgrade
+    get_traits = upgrade
     _get_events = _delete_events_before = _delete_unused_event_types = upgrade
 
 
