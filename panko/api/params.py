@@ -35,19 +35,30 @@ def read_body(request: webob.Request, limit: int) -> bytes:
 
 def json_body(request: webob.Request, limit: int) -> Any:
     """The decoded JSON body; None when there is none."""
+    if request.content_length and not _is_json(request.content_type):
+        # Checked before reading: webob may already have parsed a form.
+        raise _not_json(request.content_type)
     data = read_body(request, limit)
     if not data.strip():
         return None
-    content_type = request.content_type or ""
-    if content_type not in JSON_TYPES and not content_type.endswith("+json"):
-        raise errors.UnsupportedMediaType(
-            "The body must be JSON (Content-Type: application/json), not "
-            "%s." % (content_type or "untyped")
-        )
+    if not _is_json(request.content_type):
+        raise _not_json(request.content_type)
     try:
         return json.loads(data)
     except (UnicodeDecodeError, ValueError) as e:
         raise errors.BadRequest("The body is not valid JSON: %s." % e)
+
+
+def _is_json(content_type: str | None) -> bool:
+    content_type = content_type or ""
+    return content_type in JSON_TYPES or content_type.endswith("+json")
+
+
+def _not_json(content_type: str | None) -> errors.UnsupportedMediaType:
+    return errors.UnsupportedMediaType(
+        "The body must be JSON (Content-Type: application/json), not "
+        "%s." % (content_type or "untyped")
+    )
 
 
 def read_args(
