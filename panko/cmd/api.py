@@ -73,6 +73,10 @@ class _Server(gunicorn_base.BaseApplication):
             "errorlog": "-",
             "proc_name": "panko-api",
         }
+        if "control_socket_disable" in self.cfg.settings:
+            # Newer gunicorns open a control socket in the home folder,
+            # one path for every server of the user: panko-api needs none.
+            settings["control_socket_disable"] = True
         for key, value in settings.items():
             self.cfg.set(key, value)
 
