@@ -9,7 +9,7 @@ EVENTS = "telemetry:events:%s"
 _PANKO10_REASON = (
     "Panko 10 let any authenticated user list and show the "
     "events of their project; panko asks for the reader "
-    "(or member) role of that project, or an administrator."
+    "(or member) role of that project, or an administrator"
 )
 
 rules = [
