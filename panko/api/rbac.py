@@ -57,9 +57,10 @@ SEGREGATION = "segregation"
 
 
 def is_anonymous(environ: dict, conf: cfg.ConfigOpts) -> bool:
-    """True for a noauth request that names no identity at all."""
+    """True for a noauth request that sends none of the identity headers
+    (one sent empty counts as sent)."""
     return conf.api.auth_mode == "noauth" and not any(
-        environ.get(name) for name in IDENTITY_ENVIRON
+        name in environ for name in IDENTITY_ENVIRON
     )
 
 

@@ -68,6 +68,14 @@ def test_anonymous_noauth_request_acts_with_the_default_roles(caller):
     assert c.target == {}
 
 
+def test_an_empty_identity_header_is_not_anonymous(caller):
+    c = caller({"X-Roles": ""})
+    assert not c.anonymous
+    assert c.context.roles == []
+    with pytest.raises(errors.Forbidden):
+        c.require_identity()
+
+
 def test_anonymous_without_default_roles_is_refused(caller, api_conf):
     api_conf.set_override("noauth_default_roles", [], "api")
     with pytest.raises(errors.Forbidden, match="noauth_default_roles"):
