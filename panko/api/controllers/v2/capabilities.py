@@ -30,5 +30,5 @@ def show_capabilities(request: webob.Request) -> webob.Response:
 
 class CapabilitiesController(rest.RestController):
     @pecan.expose()
-    def get_all(self):
+    def get(self):
         return show_capabilities(pecan.request)

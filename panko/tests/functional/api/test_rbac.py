@@ -16,7 +16,7 @@ from panko.api.controllers.v2 import root as v2_root
 from panko.tests import apidata
 
 ALL = "q.field=all_tenants&q.op=eq&q.value=True"
-METHODS = {"get_all": "GET", "get_one": "GET", "post": "POST"}
+METHODS = {"get": "GET", "get_all": "GET", "get_one": "GET", "post": "POST"}
 
 
 def routes(controller=None, prefix="/v2", depth=0):
