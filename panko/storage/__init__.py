@@ -80,14 +80,21 @@ def check_backend(url: str) -> str:
 
 
 def get_connection(
-    conf: cfg.ConfigOpts, url: str | None = None
+    conf: cfg.ConfigOpts,
+    url: str | None = None,
+    write_retries: int | None = None,
 ) -> base.Connection:
-    """Load and construct the driver for ``url`` (default: configured)."""
+    """Load and construct the driver for ``url`` (default: configured).
+
+    :param write_retries: how many times a failed write is retried
+        (default: ``[database] db_max_retries``). The API passes a small
+        number, so that a write is answered 503 soon instead of blocking.
+    """
     url = url or connection_url(conf)
     name = check_backend(url)
     LOG.debug("Loading the %s storage driver", name)
     mgr = driver.DriverManager(NAMESPACE, name)
-    return mgr.driver(url, conf)
+    return mgr.driver(url, conf, write_retries=write_retries)
 
 
 def startup_retries(conf: cfg.ConfigOpts) -> tuple[int, float]:

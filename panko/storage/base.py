@@ -40,9 +40,20 @@ class Connection(abc.ABC):
     CAPABILITIES: dict = {"events": {"query": {"simple": True}}}
     STORAGE_CAPABILITIES: dict = {"storage": {"production_ready": True}}
 
-    def __init__(self, url: str, conf: cfg.ConfigOpts):
+    def __init__(
+        self,
+        url: str,
+        conf: cfg.ConfigOpts,
+        write_retries: int | None = None,
+    ):
         self.url = url
         self.conf = conf
+        # How many times the driver retries a failed write transaction.
+        self.write_retries = (
+            conf.database.db_max_retries
+            if write_retries is None
+            else write_retries
+        )
 
     # -- schema -----------------------------------------------------------
 

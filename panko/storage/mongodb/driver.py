@@ -114,8 +114,13 @@ class Connection(base.Connection):
     CAPABILITIES = {"events": {"query": {"simple": True}}}
     STORAGE_CAPABILITIES = {"storage": {"production_ready": True}}
 
-    def __init__(self, url: str, conf: cfg.ConfigOpts):
-        super().__init__(url, conf)
+    def __init__(
+        self,
+        url: str,
+        conf: cfg.ConfigOpts,
+        write_retries: int | None = None,
+    ):
+        super().__init__(url, conf, write_retries)
         self.client: pymongo.MongoClient = pymongo.MongoClient(
             url, **client_options(url)
         )
@@ -123,7 +128,12 @@ class Connection(base.Connection):
         self.events = self.db[schema.EVENTS]
         self.event_types = self.db[schema.EVENT_TYPES]
         self.meta = self.db[schema.META]
-        self._max_retries = conf.mongodb.max_retries
+        # A caller that bounds retries (the API) bounds reads too.
+        self._max_retries = (
+            conf.mongodb.max_retries
+            if write_retries is None
+            else write_retries
+        )
         self._retry_interval = conf.mongodb.retry_interval
         self._write_lock = _write_lock(url)
 

@@ -65,8 +65,13 @@ class Connection(base.Connection):
     CAPABILITIES = {"events": {"query": {"simple": True}}}
     STORAGE_CAPABILITIES = {"storage": {"production_ready": True}}
 
-    def __init__(self, url: str, conf: cfg.ConfigOpts):
-        super().__init__(url, conf)
+    def __init__(
+        self,
+        url: str,
+        conf: cfg.ConfigOpts,
+        write_retries: int | None = None,
+    ):
+        super().__init__(url, conf, write_retries)
         self.facade = facade.Facade(url, conf)
         self.dialect = self.facade.dialect
         self._partitions = (
@@ -78,7 +83,7 @@ class Connection(base.Connection):
         self._type_names: dict[int, str] = {}
         self._type_names_lock = threading.Lock()
         self._retry_writes = db_api.wrap_db_retry(
-            max_retries=conf.database.db_max_retries,
+            max_retries=self.write_retries,
             retry_interval=conf.database.db_retry_interval,
             inc_retry_interval=conf.database.db_inc_retry_interval,
             max_retry_interval=conf.database.db_max_retry_interval,

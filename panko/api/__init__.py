@@ -1,0 +1,1 @@
+"""The Panko v2 REST API (see ``panko.api.app``)."""

@@ -1,0 +1,2 @@
+"""Pecan controllers of the API: thin handlers over query, rbac and the
+storage interface."""

@@ -1,0 +1,131 @@
+"""Storage models as the JSON of ``panko.api.types``, and streamed lists.
+
+A listing can hold ten thousand events with their raw notifications, so it
+is written as it is read: the first item is fetched before the answer
+starts (a bad marker or an unreachable database is still answered with a
+proper error), then the rest is encoded in chunks of about
+``CHUNK_BYTES`` while the storage iterator is consumed. Memory stays flat
+whatever the limit.
+
+Keys, their order and the text of each value are those WSME produced for
+Panko 10 (``json.dumps`` with its default separators); a unit test holds
+these functions to ``wsme.rest.json.tojson`` of the types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+import json
+from typing import Any
+
+from oslo_log import log
+import webob
+
+from panko.storage import models
+
+LOG = log.getLogger(__name__)
+
+CHUNK_BYTES = 64 * 1024
+CONTENT_TYPE = "application/json"
+
+
+def trait_value(trait: models.Trait) -> str:
+    """A trait value as text: ISO 8601 for datetimes, ``str()`` else."""
+    if trait.dtype == models.DATETIME_TYPE:
+        return trait.value.isoformat()
+    return str(trait.value)
+
+
+def trait(t: models.Trait) -> dict:
+    return {"name": t.name, "value": trait_value(t), "type": t.type_name}
+
+
+def trait_description(t: models.TraitType) -> dict:
+    return {"type": models.DTYPE_NAMES[t.dtype], "name": t.name}
+
+
+def event(e: models.Event) -> dict:
+    return {
+        "message_id": e.message_id,
+        "event_type": e.event_type,
+        "traits": [trait(t) for t in e.traits],
+        "generated": e.generated.isoformat(),
+        "raw": e.raw,
+    }
+
+
+def flatten(capabilities: dict, prefix: str = "") -> dict[str, bool]:
+    """``{'a': {'b': True}}`` as ``{'a:b': True}``."""
+    flat = {}
+    for key, value in capabilities.items():
+        name = prefix + key
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + ":"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value).encode("utf-8")
+
+
+def json_response(value: Any, status: int = 200) -> webob.Response:
+    return webob.Response(
+        status=status,
+        body=_dumps(value),
+        content_type=CONTENT_TYPE,
+        charset=None,
+    )
+
+
+def json_list(
+    items: Iterable, encode: Callable[[Any], Any] = lambda v: v
+) -> webob.Response:
+    """A response whose body is the JSON list of ``encode(item)``,
+    streamed as ``items`` is consumed."""
+    iterator = iter(items)
+    try:
+        first = next(iterator)
+    except StopIteration:
+        return json_response([])
+    resp = webob.Response(content_type=CONTENT_TYPE, charset=None)
+    resp.app_iter = _chunks(first, iterator, encode)
+    return resp
+
+
+def _chunks(
+    first: Any, rest: Iterator, encode: Callable[[Any], Any]
+) -> Iterator[bytes]:
+    """The chunks of the JSON list.
+
+    A generator, so that pecan passes it on rather than reading it whole
+    to see whether the body is empty; closing it (the server does when
+    the client goes away, or when the response is dropped) closes the
+    storage iterator and its database cursor.
+    """
+    parts = [b"[", _dumps(encode(first))]
+    size = len(parts[1])
+    try:
+        for item in rest:
+            data = _dumps(encode(item))
+            parts.append(b", ")
+            parts.append(data)
+            size += len(data) + 2
+            if size >= CHUNK_BYTES:
+                yield b"".join(parts)
+                parts, size = [], 0
+        parts.append(b"]")
+    except Exception:
+        # The status line is sent: all that can be done is to stop, so
+        # that the client gets a truncated body, which is not valid JSON,
+        # rather than a shorter list.
+        LOG.exception("Listing interrupted after its answer started")
+        return
+    finally:
+        close = getattr(rest, "close", None)
+        if close is not None:
+            close()
+    yield b"".join(parts)

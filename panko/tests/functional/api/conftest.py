@@ -1,0 +1,45 @@
+"""The API served in-process by webtest over a real database."""
+
+from __future__ import annotations
+
+import pytest
+import webtest
+
+from panko.api import app as api_app
+from panko.tests import apidata
+
+
+@pytest.fixture
+def make_app(storage_conn, tmp_path):
+    """Build an API on the test database with the options given by
+    group: ``make_app(api={'restrict_to_user': True})``."""
+    confs = []
+
+    def make(**groups):
+        path = apidata.write_config(
+            tmp_path / ("panko-%d.conf" % len(confs)),
+            storage_conn.url,
+            **groups,
+        )
+        conf = apidata.load_conf(path)
+        confs.append(conf)
+        app = api_app.load_app(conf, connection=storage_conn)
+        return webtest.TestApp(app)
+
+    yield make
+    for conf in confs:
+        conf.reset()
+
+
+@pytest.fixture
+def api(make_app):
+    """The API in noauth mode with default options."""
+    return make_app()
+
+
+@pytest.fixture
+def sample(storage_conn):
+    """The sample events, stored."""
+    events = apidata.sample_events()
+    assert len(storage_conn.record_events(events).stored) == len(events)
+    return {e.message_id: e for e in events}
