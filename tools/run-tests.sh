@@ -13,4 +13,4 @@ fi
 
 .venv/bin/python tools/check-services.py
 
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -p no:cacheprovider -n "${PANKO_TEST_WORKERS:-2}" "$@"
