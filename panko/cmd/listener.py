@@ -8,6 +8,7 @@ import sys
 from oslo_config import cfg
 from oslo_log import log
 
+from panko import cmd
 from panko import service
 from panko.listener import replay
 from panko.listener import server
@@ -27,11 +28,13 @@ CLI_OPTS = [
 ]
 
 
+@cmd.clean_errors
 def main(argv: list[str] | None = None) -> int:
     """Run ``[listener] workers`` listener processes until stopped."""
     conf = service.new_conf()
     conf.register_cli_opts(CLI_OPTS)
     service.prepare_service(sys.argv[1:] if argv is None else argv, conf=conf)
+    service.check_values(conf)
     try:
         server.check_conf(conf)
     except ValueError as e:
