@@ -1,0 +1,33 @@
+"""Sphinx configuration of panko's documentation."""
+
+import os
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+extensions = [
+    "openstackdocstheme",
+    "oslo_config.sphinxext",
+    "oslo_config.sphinxconfiggen",
+]
+
+# oslo_config.sphinxconfiggen writes _static/panko.conf.sample from the
+# generator file tox -e genconfig uses, so the sample always matches the
+# code.
+config_generator_config_file = os.path.join(
+    ROOT, "etc", "panko", "panko-config-generator.conf"
+)
+sample_config_basename = "_static/panko"
+
+project = "panko"
+copyright = "The panko developers"
+master_doc = "index"
+source_suffix = ".rst"
+exclude_patterns = ["_build"]
+pygments_style = "native"
+
+html_theme = "openstackdocs"
+html_static_path = ["_static"]
+openstackdocs_repo_name = "openstack/panko"
+openstackdocs_bug_project = "panko"
+openstackdocs_bug_tag = "doc"
+openstackdocs_auto_name = False
