@@ -1,8 +1,13 @@
 """Sphinx configuration of panko's documentation."""
 
 import os
+import warnings
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# Loading oslo.messaging's options imports eventlet, which warns that it
+# is deprecated: nothing the documentation can act on.
+warnings.filterwarnings("ignore", message="\s*Eventlet is deprecated")
 
 extensions = [
     "openstackdocstheme",
