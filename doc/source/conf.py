@@ -3,7 +3,11 @@
 import os
 import warnings
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+# _static holds only the generated sample, so a fresh clone has no such
+# folder; Sphinx checks html_static_path before the sample is written.
+os.makedirs(os.path.join(HERE, "_static"), exist_ok=True)
 
 # Loading oslo.messaging's options imports eventlet, which warns that it
 # is deprecated: nothing the documentation can act on.
