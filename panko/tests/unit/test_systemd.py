@@ -47,7 +47,7 @@ def declared_scripts() -> set[str]:
     setup.read(ROOT / "setup.cfg")
     names = set()
     for kind in ("console_scripts", "wsgi_scripts"):
-        for line in setup["entry_points"][kind].strip().splitlines():
+        for line in setup["entry_points"].get(kind, "").strip().splitlines():
             names.add(line.split("=", 1)[0].strip())
     return names
 
