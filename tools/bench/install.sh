@@ -9,5 +9,5 @@ HERE=$(cd "$(dirname "$0")/../.." && pwd)
 VENV=${1:-${PEERS:-$HERE/../peers}/panko}
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade pip
-"$VENV/bin/pip" install --quiet -e "$HERE[postgresql,mysql]" gunicorn==23.0.0
+"$VENV/bin/pip" install --quiet -e "${HERE}[postgresql,mysql]" gunicorn==23.0.0
 "$VENV/bin/pip" check
