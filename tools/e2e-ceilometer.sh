@@ -56,6 +56,7 @@ PIDS=()
 
 log() { echo "e2e: $*"; }
 
+# shellcheck disable=SC2329  # called by the EXIT trap
 cleanup() {
     local status=$?
     for pid in "${PIDS[@]}"; do

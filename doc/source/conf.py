@@ -17,6 +17,8 @@ extensions = [
     "openstackdocstheme",
     "oslo_config.sphinxext",
     "oslo_config.sphinxconfiggen",
+    "oslo_policy.sphinxext",
+    "oslo_policy.sphinxpolicygen",
 ]
 
 # oslo_config.sphinxconfiggen writes _static/panko.conf.sample from the
@@ -26,6 +28,12 @@ config_generator_config_file = os.path.join(
     ROOT, "etc", "panko", "panko-config-generator.conf"
 )
 sample_config_basename = "_static/panko"
+# Likewise oslo_policy.sphinxpolicygen writes _static/panko.policy.yaml.sample
+# from the policies declared in code.
+policy_generator_config_file = os.path.join(
+    ROOT, "etc", "panko", "panko-policy-generator.conf"
+)
+sample_policy_basename = "_static/panko"
 
 project = "panko"
 copyright = "The panko developers"
