@@ -56,6 +56,7 @@ PIDS=()
 
 log() { echo "e2e: $*"; }
 
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
     local status=$?
     for pid in "${PIDS[@]}"; do
@@ -77,6 +78,12 @@ cleanup() {
             echo "----- $(basename "$f") (last 40 lines)"
             tail -n 40 "$f"
         done
+        # panko-api's access log, less the checker's polling (its user
+        # agent), which would otherwise hide Ceilometer's POSTs.
+        if [ -f "$WORK/panko-api.out" ]; then
+            echo "----- panko-api.out without panko-e2e-check requests (last 40 lines)"
+            grep -v '"panko-e2e-check"' "$WORK/panko-api.out" | tail -n 40 || true
+        fi
     fi
     if [ "${PANKO_E2E_KEEP:-0}" = 1 ]; then
         log "work directory kept: $WORK"
@@ -178,6 +185,8 @@ transport_url = $RABBIT
 control_exchange = $CEILOMETER_EXCHANGE
 event_pipeline_cfg_file = $WORK/event_pipeline.yaml
 log_file = $WORK/ceilometer-agent-notification.log
+# Logs each POST of the http:// publisher with its status code.
+debug = true
 [oslo_messaging_notifications]
 topics = $NOTIFICATION_TOPIC
 [notification]
