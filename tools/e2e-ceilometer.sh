@@ -17,7 +17,8 @@
 #
 # Environment:
 #   PANKO_BIN          directory of panko's commands (default: the one of
-#                      panko-listener on PATH, else .venv/bin)
+#                      panko-listener on PATH, else .venv/bin, made with
+#                      "pip install -e ." when missing)
 #   CEILOMETER_VENV    Ceilometer's virtualenv, made with
 #                      "pip install ceilometer==27.0.0" when missing
 #                      (default: .tox/ceilometer27)
@@ -39,6 +40,12 @@ if [ -z "${PANKO_BIN:-}" ]; then
         PANKO_BIN=$(dirname "$(command -v panko-listener)")
     else
         PANKO_BIN=$REPO/.venv/bin
+        if [ ! -x "$PANKO_BIN/panko-listener" ]; then
+            # A fresh clone: what the README's Quick start installs.
+            echo "e2e: installing panko (this tree) into $REPO/.venv"
+            python3 -m venv "$REPO/.venv"
+            "$REPO/.venv/bin/pip" install --quiet -e "$REPO"
+        fi
     fi
 fi
 PANKO_PYTHON=$PANKO_BIN/python
