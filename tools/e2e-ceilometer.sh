@@ -63,7 +63,7 @@ PIDS=()
 
 log() { echo "e2e: $*"; }
 
-# shellcheck disable=SC2317  # run by the EXIT trap
+# shellcheck disable=SC2329  # called by the EXIT trap
 cleanup() {
     local status=$?
     for pid in "${PIDS[@]}"; do
