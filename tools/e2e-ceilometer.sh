@@ -17,7 +17,8 @@
 #
 # Environment:
 #   PANKO_BIN          directory of panko's commands (default: the one of
-#                      panko-listener on PATH, else .venv/bin)
+#                      panko-listener on PATH, else .venv/bin, made with
+#                      "pip install -e ." when missing)
 #   CEILOMETER_VENV    Ceilometer's virtualenv, made with
 #                      "pip install ceilometer==27.0.0" when missing
 #                      (default: .tox/ceilometer27)
@@ -39,6 +40,12 @@ if [ -z "${PANKO_BIN:-}" ]; then
         PANKO_BIN=$(dirname "$(command -v panko-listener)")
     else
         PANKO_BIN=$REPO/.venv/bin
+        if [ ! -x "$PANKO_BIN/panko-listener" ]; then
+            # A fresh clone: what the README's Quick start installs.
+            echo "e2e: installing panko (this tree) into $REPO/.venv"
+            python3 -m venv "$REPO/.venv"
+            "$REPO/.venv/bin/pip" install --quiet -e "$REPO"
+        fi
     fi
 fi
 PANKO_PYTHON=$PANKO_BIN/python
@@ -78,6 +85,12 @@ cleanup() {
             echo "----- $(basename "$f") (last 40 lines)"
             tail -n 40 "$f"
         done
+        # panko-api's access log, less the checker's polling (its user
+        # agent), which would otherwise hide Ceilometer's POSTs.
+        if [ -f "$WORK/panko-api.out" ]; then
+            echo "----- panko-api.out without panko-e2e-check requests (last 40 lines)"
+            grep -v '"panko-e2e-check"' "$WORK/panko-api.out" | tail -n 40 || true
+        fi
     fi
     if [ "${PANKO_E2E_KEEP:-0}" = 1 ]; then
         log "work directory kept: $WORK"
@@ -179,6 +192,8 @@ transport_url = $RABBIT
 control_exchange = $CEILOMETER_EXCHANGE
 event_pipeline_cfg_file = $WORK/event_pipeline.yaml
 log_file = $WORK/ceilometer-agent-notification.log
+# Logs each POST of the http:// publisher with its status code.
+debug = true
 [oslo_messaging_notifications]
 topics = $NOTIFICATION_TOPIC
 [notification]

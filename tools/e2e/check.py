@@ -16,6 +16,7 @@ from urllib import parse
 from urllib import request
 
 EVENT_TYPE = 'compute.instance.create.end'
+USER_AGENT = 'panko-e2e-check'
 
 
 def from_storage(url, run_id):
@@ -43,17 +44,40 @@ def from_api(base_url, run_id):
         ('q.field', 'event_type'), ('q.op', 'eq'), ('q.value', EVENT_TYPE),
         ('q.field', 'project_id'), ('q.op', 'eq'),
         ('q.value', 'project-%s' % run_id)])
-    if not base_url.startswith(('http://', 'https://')):
-        raise ValueError('not an HTTP URL: %s' % base_url)
-    req = request.Request(  # noqa: S310 (scheme checked above)
-        '%s/v2/events?%s' % (base_url, query),
-        headers={'X-Roles': 'admin', 'X-Project-Id': 'e2e-admin',
-                 'X-User-Id': 'e2e-admin'})
-    with request.urlopen(req, timeout=10) as response:  # noqa: S310
-        events = json.load(response)
+    # Ask as a reader of the run's project, as its owner would: an admin
+    # without all_tenants=True sees only the events of the admin's own
+    # project (Panko 10 does the same), never those of project-RUN.
+    events = _get_json('%s/v2/events?%s' % (base_url, query),
+                       project='project-%s' % run_id,
+                       user='user-%s' % run_id, roles='reader')
     return [{'message_id': e['message_id'],
              'traits': {t['name']: t['value'] for t in e['traits']},
              'raw': e.get('raw')} for e in events]
+
+
+def _get_json(url, project, user, roles):
+    if not url.startswith(('http://', 'https://')):
+        raise ValueError('not an HTTP URL: %s' % url)
+    # The user agent tells the checker's requests apart in panko-api's
+    # access log.
+    req = request.Request(  # noqa: S310 (scheme checked above)
+        url, headers={'X-Roles': roles, 'X-Project-Id': project,
+                      'X-User-Id': user, 'User-Agent': USER_AGENT})
+    with request.urlopen(req, timeout=10) as response:  # noqa: S310
+        return json.load(response)
+
+
+def api_census(base_url, run_id):
+    """What an admin sees with all_tenants=True: tells "not stored" from
+    "stored but not visible to the project"."""
+    query = parse.urlencode([('q.field', 'all_tenants'), ('q.op', 'eq'),
+                             ('q.value', 'True'), ('limit', '1000')])
+    events = _get_json('%s/v2/events?%s' % (base_url, query),
+                       project='e2e-admin', user='e2e-admin', roles='admin')
+    mine = [e for e in events
+            if {'name': 'project_id', 'value': 'project-%s' % run_id,
+                'type': 'string'} in e['traits']]
+    return len(events), len(mine)
 
 
 def main(kind, where, count, run_id):
@@ -76,6 +100,13 @@ def main(kind, where, count, run_id):
     if len(events) != count:
         print('%s: %d events of run %s found, %d expected'
               % (kind, len(events), run_id, count))
+        if kind == 'api':
+            try:
+                print('api: with all_tenants=True an admin sees %d events, '
+                      '%d of them with project_id project-%s'
+                      % (api_census(where, run_id) + (run_id,)))
+            except Exception as e:
+                print('api: cannot list every event: %s' % e)
         return 1
     instances = sorted(e['traits'].get('instance_id') for e in events)
     expected = sorted('instance-%s-%d' % (run_id, i) for i in range(count))
