@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from oslo_log import log
 import pecan
 from pecan import rest
 import webob
@@ -22,6 +23,8 @@ SHOW = "telemetry:events:show"
 CREATE = "telemetry:events:create"
 
 LIST_ARGS = ("q", "limit", "marker", "sort")
+
+LOG = log.getLogger(__name__)
 
 
 def list_events(request: webob.Request) -> webob.Response:
@@ -85,7 +88,14 @@ def store_events(request: webob.Request) -> webob.Response:
     caller = request.caller
     caller.require_identity()
     caller.authorize(CREATE)
-    params.read_args(request, ())
+    if request.GET:
+        # Ceilometer's http:// publisher passes on every option of its URL
+        # that it does not know itself; refusing them would make it drop
+        # every event, so they are only reported.
+        LOG.warning(
+            "POST /v2/events ignores the query parameters %s",
+            ", ".join(sorted(set(request.GET))),
+        )
     body = params.json_body(request, request.conf.api.max_request_body_size)
     if body is None:
         raise errors.BadRequest(
