@@ -12,9 +12,11 @@ fi
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e . -r test-requirements.txt -r doc/requirements.txt
 
-# The documentation and the release notes, warnings as errors (tox -e
-# docs,releasenotes); quiet unless something is wrong.
+# The documentation, the API reference and the release notes, warnings
+# as errors (tox -e docs,api-ref,releasenotes); quiet unless something
+# is wrong.
 .venv/bin/sphinx-build -q -W --keep-going -b html doc/source doc/build/html
+.venv/bin/sphinx-build -q -W --keep-going -b html api-ref/source api-ref/build/html
 .venv/bin/sphinx-build -q -W --keep-going -b html releasenotes/source releasenotes/build/html
 
 .venv/bin/python tools/check-services.py
