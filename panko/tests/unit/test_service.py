@@ -136,7 +136,8 @@ def test_deprecated_options_warn_once_and_apply(files, tmp_path, caplog):
     text = caplog.text
     assert text.count('"event_connection" from group "database"') == 1
     assert text.count('"max_retries" from group "storage"') == 1
-    assert "es_index_name is ignored" in text
+    assert text.count('"es_index_name" from group "database"') == 1
+    assert "ignored now: panko has no Elasticsearch backend" in text
     assert storage.connection_url(conf) == "sqlite:///legacy"
 
 
