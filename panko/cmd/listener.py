@@ -12,6 +12,7 @@ from panko import service
 from panko.listener import replay
 from panko.listener import server
 from panko.listener import workers
+from panko.storage import exceptions
 
 LOG = log.getLogger(__name__)
 
@@ -33,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     conf.register_cli_opts(CLI_OPTS)
     service.prepare_service(sys.argv[1:] if argv is None else argv, conf=conf)
     try:
+        service.check_values(conf)
         server.check_conf(conf)
-    except ValueError as e:
+    except (ValueError, cfg.Error, exceptions.UnsupportedBackend) as e:
         LOG.error("%s", e)
         return 2
     if conf.replay_dead_letters:
