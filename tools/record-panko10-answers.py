@@ -7,9 +7,11 @@ throw-away HOME, this gives Panko 10 the files of a Panko 10 operator
 "old" events of ``events.json`` with its ``panko://`` publisher, records
 the rows and the schema its driver wrote, stores the "new" events, then
 asks its API (built as its app.wsgi did, with keystone tokens stubbed per
-persona) every request below and records the answers. The options Panko
-10 registered are recorded once. Everything is written to
-``panko/tests/functional/upgrade/panko10_answers/``.
+persona) every request below and records the answers. On MongoDB (the
+SecantusDB server of the test suite) it records the documents Panko 10's
+driver wrote for the old events: the upgrade test converts those very
+documents. The options Panko 10 registered are recorded once. Everything
+is written to ``panko/tests/functional/upgrade/panko10_answers/``.
 
 Run it with panko's virtualenv, from the root of the repository, on a
 machine where the databases of the test suite answer::
@@ -32,6 +34,8 @@ import sys
 import tempfile
 import urllib.parse
 
+from bson import json_util
+import pymongo
 import sqlalchemy as sa
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -43,7 +47,7 @@ from panko.tests import panko10_schema  # noqa: E402
 
 OUT = ROOT / "panko/tests/functional/upgrade/panko10_answers"
 HELPER = ROOT / "tools/panko10/helper.py"
-BACKENDS = ("postgresql", "mysql")
+BACKENDS = ("postgresql", "mysql", "mongodb")
 # Panko 10's config generator listed these namespaces; its paste file
 # also loads http_proxy_to_wsgi.
 NAMESPACES = (
@@ -142,6 +146,12 @@ def requests(events: dict) -> list[dict]:
         get("v2_root", "/v2"),
         get("capabilities", "/v2/capabilities"),
         get("capabilities_without_token", "/v2/capabilities", None),
+        get("capabilities_legacy_member", "/v2/capabilities", "legacy_member"),
+        get(
+            "capabilities_accept_xml",
+            "/v2/capabilities",
+            headers={"Accept": "application/xml"},
+        ),
         get("events_without_token", "/v2/events", None),
         # Listings of an administrator, paged by default_api_return_limit.
         events_q("events_admin_default"),
@@ -350,6 +360,24 @@ def requests(events: dict) -> list[dict]:
             "error_bad_timestamp",
             ("start_timestamp", "ge", None, "yesterday"),
         ),
+        get(
+            "error_condition_without_value",
+            "/v2/events?q.field=host&q.op=eq&q.type=string",
+        ),
+        get(
+            "error_condition_without_field",
+            "/v2/events?q.op=eq&q.type=string&q.value=node-1",
+        ),
+        events_q(
+            "error_all_tenants_not_a_boolean",
+            ("all_tenants", None, None, "maybe"),
+        ),
+        events_q(
+            "error_event_field_twice",
+            ALL,
+            ("event_type", None, None, "image.update"),
+            ("event_type", None, None, "volume.create.end"),
+        ),
         events_q("error_bad_sort_key", sort="host"),
         events_q("error_bad_sort_direction", sort="generated:up"),
         get(
@@ -425,6 +453,54 @@ def write(name: str, data) -> None:
     print("wrote", path.relative_to(ROOT))
 
 
+class _Folders:
+    """What backends.MongoServer asks of pytest's tmp_path_factory."""
+
+    def __init__(self, root: str):
+        self.root = pathlib.Path(root)
+
+    def mktemp(self, name: str) -> pathlib.Path:
+        path = self.root / name
+        path.mkdir()
+        return path
+
+
+def record_mongodb(panko10: str, events_file: str) -> None:
+    with tempfile.TemporaryDirectory() as home:
+        server = backends.MongoServer(_Folders(home))
+        url = server.create_database()
+        try:
+            folder = os.path.join(home, ".panko")
+            os.mkdir(folder)
+            panko10_files.write_operator_files(folder, url)
+            helper(panko10, home, "dbsync")
+            helper(panko10, home, "publish", events_file, "old")
+            client = pymongo.MongoClient(url)
+            collection = client.get_default_database()["event"]
+            documents = {
+                "event": list(collection.find().sort("_id")),
+                "indexes": sorted(
+                    (index["name"], list(index["key"].items()))
+                    for index in collection.list_indexes()
+                ),
+            }
+            client.close()
+        finally:
+            server.drop_database(url)
+            server.close()
+    path = OUT / "documents-mongodb.json"
+    path.write_text(
+        json_util.dumps(
+            documents,
+            json_options=json_util.CANONICAL_JSON_OPTIONS,
+            indent=1,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+    print("wrote", path.relative_to(ROOT))
+
+
 def record_backend(backend: str, panko10: str, events_file: str) -> None:
     with open(events_file) as f:
         events = json.load(f)
@@ -435,15 +511,7 @@ def record_backend(backend: str, panko10: str, events_file: str) -> None:
             folder = os.path.join(home, ".panko")
             os.mkdir(folder)
             panko10_files.write_operator_files(folder, url)
-            dbsync = subprocess.run(
-                [os.path.join(panko10, "bin", "panko-dbsync")],
-                env=dict(os.environ, HOME=home),
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if dbsync.returncode:
-                raise SystemExit("panko-dbsync failed:\n" + dbsync.stderr)
+            helper(panko10, home, "dbsync")
             helper(panko10, home, "publish", events_file, "old")
             rows, schema = inspect(url)
             write("rows-%s.json" % backend, rows)
@@ -481,7 +549,10 @@ def main() -> int:
     args = parser.parse_args()
     events_file = str(OUT / "events.json")
     for backend in args.backend or BACKENDS:
-        record_backend(backend, args.panko10, events_file)
+        if backend == "mongodb":
+            record_mongodb(args.panko10, events_file)
+        else:
+            record_backend(backend, args.panko10, events_file)
     with tempfile.TemporaryDirectory() as home:
         options = helper(args.panko10, home, "options", *NAMESPACES)
     write("options.json", options)

@@ -7,6 +7,7 @@ did: ``~/.panko/panko.conf``, the caller setting ``HOME``. Every command
 writes one JSON document to the file OUT (Panko 10 logs on its standard
 output).
 
+    helper.py OUT dbsync                    run Panko 10's panko-dbsync
     helper.py OUT publish EVENTS_JSON KIND  store the events of
                                             EVENTS_JSON[KIND] through Panko
                                             10's panko:// publisher
@@ -114,6 +115,14 @@ def publish_long_text(pub):
     return {"raised": None}
 
 
+def dbsync():
+    from panko.cmd import storage
+
+    sys.argv = ["panko-dbsync"]
+    storage.dbsync()
+    return {"done": True}
+
+
 def answer(requests_file):
     from keystonemiddleware import fixture as ksm_fixture
     import webtest
@@ -167,6 +176,16 @@ def record(request, resp):
     return got
 
 
+def file_values(opt):
+    """How Panko 10's default of ``opt`` is written in a file: a list of
+    values (several for a multi-valued option), ["<None>"] when it has
+    none. (The sample generator of its oslo.config wrote lists as Python
+    lists.)"""
+    if opt.default is None:
+        return ["<None>"]
+    return opt.type.format_defaults(opt.default)
+
+
 def options(namespaces):
     from oslo_config import generator
 
@@ -181,7 +200,7 @@ def options(namespaces):
                         "group": group_name,
                         "name": opt.dest,
                         "type": type(opt).__name__,
-                        "default": generator._format_defaults(opt),
+                        "default": file_values(opt),
                         "deprecated_for_removal": opt.deprecated_for_removal,
                         "deprecated_names": sorted(
                             "%s/%s"
@@ -195,7 +214,9 @@ def options(namespaces):
 
 def main(argv):
     out, command, args = argv[1], argv[2], argv[3:]
-    if command == "publish":
+    if command == "dbsync":
+        result = dbsync()
+    elif command == "publish":
         result = publish(*args)
     elif command == "answer":
         result = answer(*args)
