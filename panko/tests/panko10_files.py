@@ -78,7 +78,35 @@ PANKO10_PASTE = {
     },
 }
 
-# The earlier file of Newton to Pike installations: one main pipeline.
+
+def _without_filter(sections: dict, name: str) -> dict:
+    """The same paste file before the filter ``name`` was added."""
+    older = {}
+    for section, options in sections.items():
+        if section == "filter:%s" % name:
+            continue
+        if "pipeline" in options:
+            filters = options["pipeline"].split()
+            options = {"pipeline": " ".join(f for f in filters if f != name)}
+        older[section] = options
+    return older
+
+
+def _without_healthcheck(sections: dict) -> dict:
+    """The same paste file before /healthcheck was added."""
+    return {
+        section: {k: v for k, v in options.items() if k != "/healthcheck"}
+        for section, options in sections.items()
+        if section != "app:healthcheck"
+    }
+
+
+# Train to Victoria (7.0.0 to 9.0.0): no /healthcheck yet.
+TRAIN_PASTE = _without_healthcheck(PANKO10_PASTE)
+# Pike to Stein (3.0.0 to 6.0.0): no osprofiler either.
+PIKE_PASTE = _without_filter(TRAIN_PASTE, "osprofiler")
+
+# The earlier file of Newton (1.0.0): one main pipeline.
 NEWTON_PASTE = {
     "pipeline:main": {"pipeline": "cors request_id authtoken api-server"},
     "app:api-server": {"paste.app_factory": "panko.api.app:app_factory"},
@@ -94,6 +122,20 @@ NEWTON_PASTE = {
         "oslo_config_project": "panko",
     },
 }
+
+# Ocata (2.0.0) added http_proxy_to_wsgi to it.
+OCATA_PASTE = dict(
+    NEWTON_PASTE,
+    **{
+        "pipeline:main": {
+            "pipeline": "cors http_proxy_to_wsgi request_id authtoken "
+            "api-server"
+        },
+        "filter:http_proxy_to_wsgi": PANKO10_PASTE[
+            "filter:http_proxy_to_wsgi"
+        ],
+    },
+)
 
 # Panko 10's rule names with its defaults, and two overrides of the kind
 # operators made: auditors see every project, and showing one event asks

@@ -77,14 +77,24 @@ def test_routes_of_the_packaged_pipeline(conf_in, mode):
 
 
 @pytest.mark.parametrize("mode", ["noauth", "keystone"])
-def test_panko10_paste_file_loads_unchanged(conf_in, tmp_path, mode):
-    panko10_files.write_ini(
-        str(tmp_path / "api_paste.ini"), panko10_files.PANKO10_PASTE
-    )
+@pytest.mark.parametrize(
+    "release, sections",
+    [
+        ("Pike to Stein", panko10_files.PIKE_PASTE),
+        ("Train to Victoria", panko10_files.TRAIN_PASTE),
+        ("Wallaby", panko10_files.PANKO10_PASTE),
+    ],
+)
+def test_panko10_paste_file_loads_unchanged(
+    conf_in, tmp_path, mode, release, sections
+):
+    panko10_files.write_ini(str(tmp_path / "api_paste.ini"), sections)
     conf = conf_in(api={"auth_mode": mode})
     api = webtest.TestApp(api_app.load_app(conf))
     assert api.get("/").json["versions"]["values"][0]["status"] == "stable"
-    assert api.get("/healthcheck").status_int == 200
+    # As in that release: /healthcheck came with Wallaby's file.
+    resp = api.get("/healthcheck", expect_errors=True)
+    assert resp.status_int == (200 if "app:healthcheck" in sections else 404)
     resp = api.get(
         "/v2/capabilities", headers=apidata.ADMIN, expect_errors=True
     )
@@ -95,10 +105,13 @@ def test_panko10_paste_file_loads_unchanged(conf_in, tmp_path, mode):
         assert resp.json["version"]["id"] == "v2"
 
 
-def test_newton_paste_file_loads_as_its_main_pipeline(conf_in, tmp_path):
-    panko10_files.write_ini(
-        str(tmp_path / "api_paste.ini"), panko10_files.NEWTON_PASTE
-    )
+@pytest.mark.parametrize(
+    "sections", [panko10_files.NEWTON_PASTE, panko10_files.OCATA_PASTE]
+)
+def test_newton_and_ocata_paste_files_load_as_their_main_pipeline(
+    conf_in, tmp_path, sections
+):
+    panko10_files.write_ini(str(tmp_path / "api_paste.ini"), sections)
     api = webtest.TestApp(api_app.load_app(conf_in()))
     # authtoken guards every path of that pipeline, as it did.
     resp = api.get("/", expect_errors=True)
