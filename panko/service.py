@@ -17,8 +17,6 @@ from oslo_log import log
 from panko import conf as panko_conf
 from panko import storage
 
-LOG = log.getLogger(__name__)
-
 DEFAULT_CONFIG_FILE = "/etc/panko/panko.conf"
 CONFIG_FILE_ENV = "PANKO_CONFIG_FILE"
 
@@ -89,23 +87,15 @@ def check_values(conf: cfg.ConfigOpts) -> None:
     Every option is read once, so that a bad value in a file or in the
     environment is reported now, naming the option, rather than when it is
     first used, and so that oslo.config warns once about each deprecated
-    option in use. A connection URL of a backend panko does not ship
-    raises UnsupportedBackend; Elasticsearch options left over from Panko
-    10 are reported as ignored.
+    option in use (the Elasticsearch options left over from Panko 10
+    among them, whose warning says they are ignored). A connection URL of
+    a backend panko does not ship raises UnsupportedBackend.
     """
     for _name, value in list(conf.items()):
         if isinstance(value, cfg.ConfigOpts.GroupAttr):
             for opt_name in list(value):
                 value[opt_name]
     storage.check_backend(storage.connection_url(conf))
-    for name in ("es_ssl_enabled", "es_index_name"):
-        where = conf.get_location(name, "database").location
-        if where not in (cfg.Locations.opt_default, cfg.Locations.set_default):
-            LOG.warning(
-                "[database] %s is ignored: panko has no Elasticsearch "
-                "backend (see doc/source/admin/upgrade-from-panko.rst)",
-                name,
-            )
 
 
 def _has_config_arg(argv: list[str]) -> bool:

@@ -30,13 +30,18 @@ THREADS = 4
 LOOPBACK = "127.0.0.1"
 ANY_ADDRESS = "0.0.0.0"  # noqa: S104 - a server, in keystone mode only
 
+# -b and -p, and a "--" before the options of the application, are the
+# command line of Panko 10's panko-api, which systemd units still use.
 CLI_OPTS = [
     cfg.HostAddressOpt(
         "host",
+        short="b",
         help="Address to listen on. Default: every address "
         "in keystone mode, 127.0.0.1 in noauth mode.",
     ),
-    cfg.PortOpt("port", default=DEFAULT_PORT, help="Port to listen on."),
+    cfg.PortOpt(
+        "port", short="p", default=DEFAULT_PORT, help="Port to listen on."
+    ),
     cfg.IntOpt(
         "workers",
         min=1,
@@ -94,6 +99,10 @@ def bind_address(host: str, port: int) -> str:
 
 
 def parse_args(argv: list[str]) -> cfg.ConfigOpts:
+    if "--" in argv:
+        # Panko 10: panko-api [--port P] [--host IP] -- [options].
+        argv = list(argv)
+        argv.remove("--")
     conf = service.new_conf()
     conf.register_cli_opts(CLI_OPTS)
     service.prepare_service(argv, conf=conf)

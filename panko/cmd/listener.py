@@ -13,6 +13,7 @@ from panko import service
 from panko.listener import replay
 from panko.listener import server
 from panko.listener import workers
+from panko.storage import exceptions
 
 LOG = log.getLogger(__name__)
 
@@ -36,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     service.prepare_service(sys.argv[1:] if argv is None else argv, conf=conf)
     service.check_values(conf)
     try:
+        service.check_values(conf)
         server.check_conf(conf)
-    except ValueError as e:
+    except (ValueError, cfg.Error, exceptions.UnsupportedBackend) as e:
         LOG.error("%s", e)
         return 2
     if conf.replay_dead_letters:

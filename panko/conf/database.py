@@ -7,6 +7,11 @@ Panko 10 gave them so existing configuration files keep working.
 
 from oslo_config import cfg
 
+ES_IGNORED = (
+    "ignored now: panko has no Elasticsearch backend; see "
+    "doc/source/admin/upgrade-from-panko.rst"
+)
+
 OPTS = [
     cfg.IntOpt(
         "event_time_to_live",
@@ -60,16 +65,16 @@ OPTS = [
         "es_ssl_enabled",
         default=False,
         deprecated_for_removal=True,
-        deprecated_reason="The Elasticsearch backend is not shipped by panko.",
-        help="Accepted for compatibility with Panko 10; panko has "
-        "no Elasticsearch backend.",
+        deprecated_reason=ES_IGNORED,
+        help="Accepted for compatibility with Panko 10, and ignored: "
+        "panko has no Elasticsearch backend.",
     ),
     cfg.StrOpt(
         "es_index_name",
         default="events",
         deprecated_for_removal=True,
-        deprecated_reason="The Elasticsearch backend is not shipped by panko.",
-        help="Accepted for compatibility with Panko 10; panko has "
-        "no Elasticsearch backend.",
+        deprecated_reason=ES_IGNORED,
+        help="Accepted for compatibility with Panko 10, and ignored: "
+        "panko has no Elasticsearch backend.",
     ),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import pytest
 
 from panko import service
@@ -14,3 +17,41 @@ def conf(tmp_path):
     conf([], project="panko", default_config_files=[])
     yield conf
     conf.reset()
+
+
+def _own_handlers(logger: logging.Logger) -> list[logging.Handler]:
+    """The handlers of ``logger`` but pytest's, which it adds and removes
+    around each phase of a test."""
+    return [
+        h
+        for h in logger.handlers
+        if not type(h).__module__.startswith("_pytest")
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """Tests that build the API as mod_wsgi does (app.wsgi, the panko-api
+    script) set oslo.log up for the whole process: give the next tests
+    of the worker the logging they had."""
+    root = logging.getLogger()
+    handlers, level = _own_handlers(root), root.level
+    loggers = logging.Logger.manager.loggerDict
+    levels = {
+        name: logger.level
+        for name, logger in loggers.items()
+        if isinstance(logger, logging.Logger)
+    }
+    excepthook = sys.excepthook
+    yield
+    sys.excepthook = excepthook
+    for handler in _own_handlers(root):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    for name, logger in list(loggers.items()):
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(levels.get(name, logging.NOTSET))

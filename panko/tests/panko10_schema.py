@@ -116,3 +116,80 @@ def create(engine: sa.engine.Engine, events: list[models.Event]) -> None:
                     .insert()
                     .values(event_id=event_id, key=trait.name, value=value)
                 )
+
+
+TABLES = (
+    "event_type",
+    "event",
+    "trait_text",
+    "trait_int",
+    "trait_float",
+    "trait_datetime",
+)
+
+
+def _jsonable(value):
+    if isinstance(value, decimal.Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, datetime.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, float):
+        return {"float": repr(value)}
+    return value
+
+
+def rows(conn: sa.engine.Connection) -> dict[str, list[dict]]:
+    """Every row of Panko 10's tables, as JSON, in primary key order: to
+    compare the rows written here with those Panko 10 wrote."""
+    meta = sa.MetaData()
+    meta.reflect(conn, only=TABLES)
+    found = {}
+    for name in TABLES:
+        table = meta.tables[name]
+        found[name] = [
+            {key: _jsonable(value) for key, value in row._mapping.items()}
+            for row in conn.execute(
+                sa.select(table).order_by(*table.primary_key.columns)
+            )
+        ]
+    return found
+
+
+def describe(conn: sa.engine.Connection) -> dict[str, dict]:
+    """Panko 10's tables as the database describes them, as JSON."""
+    inspector = sa.inspect(conn)
+    schema = {}
+    for name in TABLES:
+        schema[name] = {
+            "columns": [
+                {
+                    "name": c["name"],
+                    "type": str(c["type"]),
+                    "nullable": c["nullable"],
+                    "default": c.get("default"),
+                    "autoincrement": c.get("autoincrement"),
+                }
+                for c in inspector.get_columns(name)
+            ],
+            "primary_key": inspector.get_pk_constraint(name)[
+                "constrained_columns"
+            ],
+            "foreign_keys": sorted(
+                [fk["constrained_columns"], fk["referred_table"]]
+                for fk in inspector.get_foreign_keys(name)
+            ),
+            "indexes": sorted(
+                [i["name"], i["column_names"], bool(i["unique"])]
+                for i in inspector.get_indexes(name)
+            ),
+            "unique_constraints": sorted(
+                u["column_names"]
+                for u in inspector.get_unique_constraints(name)
+            ),
+            "options": {
+                key: value
+                for key, value in inspector.get_table_options(name).items()
+                if key in ("mysql_engine", "mysql_default charset")
+            },
+        }
+    return schema

@@ -168,6 +168,19 @@ def test_a_dead_letter_topic_among_the_topics_is_refused(tmp_path):
     assert "dead letters would come back forever" in done.stdout
 
 
+def test_a_removed_backend_is_refused_at_start(tmp_path):
+    path = tmp_path / "panko.conf"
+    path.write_text("[database]\nconnection = hbase://localhost:9090\n")
+    done = subprocess.run(
+        [COMMAND, "--config-file", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "The HBase backend of Panko 10 is not shipped" in done.stdout
+
+
 @pytest.mark.backends("postgresql")
 def test_replay_with_nothing_dead_exits_at_once(tmp_path, bus, storage_conn):
     path = write_conf(tmp_path, bus, storage_conn.url)

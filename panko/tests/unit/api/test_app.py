@@ -3,7 +3,6 @@ points. None of these requests reaches a database."""
 
 from __future__ import annotations
 
-import configparser
 import os
 import pathlib
 import shutil
@@ -16,94 +15,10 @@ import webtest
 from panko import profiler
 from panko.api import app as api_app
 from panko.tests import apidata
+from panko.tests import panko10_files
 
 ROOT = pathlib.Path(__file__).parents[4]
 UNUSED_DB = "sqlite:////nonexistent/never-opened.sqlite"
-
-# The structure of the api_paste.ini files older panko releases installed
-# in /etc/panko, which must keep loading unchanged.
-PANKO10_PASTE = {
-    "composite:panko+noauth": {
-        "use": "egg:Paste#urlmap",
-        "/": "pankoversions_pipeline",
-        "/healthcheck": "healthcheck",
-        "/v2": "pankov2_noauth_pipeline",
-    },
-    "composite:panko+keystone": {
-        "use": "egg:Paste#urlmap",
-        "/": "pankoversions_pipeline",
-        "/healthcheck": "healthcheck",
-        "/v2": "pankov2_keystone_pipeline",
-    },
-    "pipeline:pankoversions_pipeline": {
-        "pipeline": "cors http_proxy_to_wsgi pankoversions"
-    },
-    "app:pankoversions": {
-        "paste.app_factory": "panko.api.app:app_factory",
-        "root": "panko.api.controllers.root.VersionsController",
-    },
-    "pipeline:pankov2_keystone_pipeline": {
-        "pipeline": "cors http_proxy_to_wsgi request_id osprofiler "
-        "authtoken pankov2"
-    },
-    "pipeline:pankov2_noauth_pipeline": {
-        "pipeline": "cors http_proxy_to_wsgi request_id osprofiler pankov2"
-    },
-    "app:pankov2": {
-        "paste.app_factory": "panko.api.app:app_factory",
-        "root": "panko.api.controllers.v2.root.V2Controller",
-    },
-    "filter:authtoken": {
-        "paste.filter_factory": "keystonemiddleware.auth_token:filter_factory",
-        "oslo_config_project": "panko",
-    },
-    "filter:request_id": {
-        "paste.filter_factory": "oslo_middleware:RequestId.factory"
-    },
-    "filter:cors": {
-        "paste.filter_factory": "oslo_middleware.cors:filter_factory",
-        "oslo_config_project": "panko",
-    },
-    "filter:http_proxy_to_wsgi": {
-        "paste.filter_factory": "oslo_middleware.http_proxy_to_wsgi:"
-        "HTTPProxyToWSGI.factory",
-        "oslo_config_project": "panko",
-    },
-    "filter:osprofiler": {
-        "paste.filter_factory": "panko.profiler:WsgiMiddleware.factory",
-        "oslo_config_project": "panko",
-    },
-    "app:healthcheck": {
-        "paste.app_factory": "oslo_middleware:Healthcheck.app_factory",
-        "backends": "disable_by_file",
-        "disable_by_file_path": "/etc/panko/healthcheck_disable",
-    },
-}
-
-NEWTON_PASTE = {
-    "pipeline:main": {"pipeline": "cors request_id authtoken api-server"},
-    "app:api-server": {"paste.app_factory": "panko.api.app:app_factory"},
-    "filter:authtoken": {
-        "paste.filter_factory": "keystonemiddleware.auth_token:filter_factory",
-        "oslo_config_project": "panko",
-    },
-    "filter:request_id": {
-        "paste.filter_factory": "oslo_middleware:RequestId.factory"
-    },
-    "filter:cors": {
-        "paste.filter_factory": "oslo_middleware.cors:filter_factory",
-        "oslo_config_project": "panko",
-    },
-}
-
-
-def write_paste(path, sections):
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str
-    parser.read_dict(sections)
-    with open(path, "w") as f:
-        parser.write(f)
-
 
 # Enough for keystonemiddleware to refuse a request without a token
 # (with a WWW-Authenticate header) without asking any Keystone.
@@ -132,7 +47,9 @@ def test_packaged_paste_file_by_default(conf_in):
 
 
 def test_paste_file_beside_the_configuration(conf_in, tmp_path):
-    write_paste(tmp_path / "api_paste.ini", PANKO10_PASTE)
+    panko10_files.write_ini(
+        str(tmp_path / "api_paste.ini"), panko10_files.PANKO10_PASTE
+    )
     assert api_app.paste_file(conf_in()) == str(tmp_path / "api_paste.ini")
 
 
@@ -160,12 +77,24 @@ def test_routes_of_the_packaged_pipeline(conf_in, mode):
 
 
 @pytest.mark.parametrize("mode", ["noauth", "keystone"])
-def test_panko10_paste_file_loads_unchanged(conf_in, tmp_path, mode):
-    write_paste(tmp_path / "api_paste.ini", PANKO10_PASTE)
+@pytest.mark.parametrize(
+    "release, sections",
+    [
+        ("Pike to Stein", panko10_files.PIKE_PASTE),
+        ("Train to Victoria", panko10_files.TRAIN_PASTE),
+        ("Wallaby", panko10_files.PANKO10_PASTE),
+    ],
+)
+def test_panko10_paste_file_loads_unchanged(
+    conf_in, tmp_path, mode, release, sections
+):
+    panko10_files.write_ini(str(tmp_path / "api_paste.ini"), sections)
     conf = conf_in(api={"auth_mode": mode})
     api = webtest.TestApp(api_app.load_app(conf))
     assert api.get("/").json["versions"]["values"][0]["status"] == "stable"
-    assert api.get("/healthcheck").status_int == 200
+    # As in that release: /healthcheck came with Wallaby's file.
+    resp = api.get("/healthcheck", expect_errors=True)
+    assert resp.status_int == (200 if "app:healthcheck" in sections else 404)
     resp = api.get(
         "/v2/capabilities", headers=apidata.ADMIN, expect_errors=True
     )
@@ -176,8 +105,13 @@ def test_panko10_paste_file_loads_unchanged(conf_in, tmp_path, mode):
         assert resp.json["version"]["id"] == "v2"
 
 
-def test_newton_paste_file_loads_as_its_main_pipeline(conf_in, tmp_path):
-    write_paste(tmp_path / "api_paste.ini", NEWTON_PASTE)
+@pytest.mark.parametrize(
+    "sections", [panko10_files.NEWTON_PASTE, panko10_files.OCATA_PASTE]
+)
+def test_newton_and_ocata_paste_files_load_as_their_main_pipeline(
+    conf_in, tmp_path, sections
+):
+    panko10_files.write_ini(str(tmp_path / "api_paste.ini"), sections)
     api = webtest.TestApp(api_app.load_app(conf_in()))
     # authtoken guards every path of that pipeline, as it did.
     resp = api.get("/", expect_errors=True)
@@ -187,9 +121,9 @@ def test_newton_paste_file_loads_as_its_main_pipeline(conf_in, tmp_path):
 
 
 def test_root_without_root_option_serves_versions_and_v2(conf_in, tmp_path):
-    sections = dict(NEWTON_PASTE)
+    sections = dict(panko10_files.NEWTON_PASTE)
     sections["pipeline:main"] = {"pipeline": "cors request_id api-server"}
-    write_paste(tmp_path / "api_paste.ini", sections)
+    panko10_files.write_ini(str(tmp_path / "api_paste.ini"), sections)
     api = webtest.TestApp(api_app.load_app(conf_in()))
     assert api.get("/").json["versions"]["values"][0]["links"][0]["href"] == (
         "http://localhost/v2"

@@ -43,6 +43,14 @@ def test_options(config):
     assert conf.api.auth_mode == "noauth"
 
 
+def test_panko10_command_line(config):
+    conf = cmd_api.parse_args(
+        ["-p", "8777", "-b", "127.0.0.1", "--", "--config-file", config]
+    )
+    assert (conf.host, conf.port) == ("127.0.0.1", 8777)
+    assert conf.config_file == [config]
+
+
 @pytest.mark.parametrize(
     "argv", [["--port", "70000"], ["--workers", "0"], ["--auth-mode", "x"]]
 )
