@@ -35,7 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     conf = service.new_conf()
     conf.register_cli_opts(CLI_OPTS)
     service.prepare_service(sys.argv[1:] if argv is None else argv, conf=conf)
-    service.check_values(conf)
     try:
         service.check_values(conf)
         server.check_conf(conf)

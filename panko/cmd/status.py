@@ -12,6 +12,7 @@ else ``PANKO_CONFIG_FILE``, else ``/etc/panko/panko.conf``.
 
 from __future__ import annotations
 
+import configparser
 import sys
 from urllib import parse
 
@@ -35,6 +36,16 @@ REPLACEMENTS = {
     ("database", "event_connection"): "[database] connection",
     ("storage", "max_retries"): "[database] max_retries",
     ("storage", "retry_interval"): "[database] retry_interval",
+}
+
+# Options Panko 10's libraries read that today's no longer do: a file that
+# still sets them is read as if they were not there.
+DROPPED_LIBRARY_OPTIONS = {
+    ("keystone_authtoken", "auth_uri"): "set www_authenticate_uri instead",
+    ("oslo_policy", "enforce_scope"): "scopes are always enforced now",
+    ("DEFAULT", "use_eventlog"): "log to syslog or journald instead",
+    ("DEFAULT", "watch_log_file"): "reopen logs with the log rotator",
+    ("database", "mysql_enable_ndb"): "MySQL Cluster is not supported",
 }
 
 CONVERT_COMMAND = (
@@ -148,10 +159,39 @@ class Checks(upgradecheck.UpgradeCommands):
             return Result(Code.WARNING, " ".join(found))
         return Result(Code.SUCCESS, "No deprecated option is set.")
 
+    def _check_dropped_library_options(self) -> Result:
+        found = []
+        for path in self.conf.config_file or []:
+            parser = configparser.ConfigParser(
+                interpolation=None, strict=False
+            )
+            try:
+                parser.read(path)
+            except configparser.Error:
+                continue  # oslo.config already read it; nothing to add.
+            for (group, name), advice in DROPPED_LIBRARY_OPTIONS.items():
+                section = (
+                    parser.defaults()
+                    if group == "DEFAULT"
+                    else (parser[group] if parser.has_section(group) else {})
+                )
+                if name in section:
+                    found.append(
+                        "[%s] %s (set in %s) is no longer read by the "
+                        "libraries panko uses: %s."
+                        % (group, name, path, advice)
+                    )
+        if found:
+            return Result(Code.WARNING, " ".join(found))
+        return Result(
+            Code.SUCCESS, "No option that the libraries dropped is set."
+        )
+
     _upgrade_checks = (
         ("Database schema at head", _check_schema),
         ("Policy file format", _check_policy_file),
         ("Deprecated options in use", _check_deprecated_options),
+        ("Options the libraries dropped", _check_dropped_library_options),
     )
 
 

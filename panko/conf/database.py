@@ -8,8 +8,8 @@ Panko 10 gave them so existing configuration files keep working.
 from oslo_config import cfg
 
 ES_IGNORED = (
-    "ignored now: panko has no Elasticsearch backend; see "
-    "doc/source/admin/upgrade-from-panko.rst"
+    "Ignored: panko has no Elasticsearch backend (see "
+    "doc/source/admin/upgrade-from-panko.rst)."
 )
 
 OPTS = [

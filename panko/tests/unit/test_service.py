@@ -153,7 +153,7 @@ def test_deprecated_options_warn_once_and_apply(files, tmp_path):
     assert text.count('"event_connection" from group "database"') == 1
     assert text.count('"max_retries" from group "storage"') == 1
     assert text.count('"es_index_name" from group "database"') == 1
-    assert "ignored now: panko has no Elasticsearch backend" in text
+    assert "Ignored: panko has no Elasticsearch backend" in text
     assert run.stdout.strip() == "sqlite:///legacy"
 
 

@@ -160,14 +160,16 @@ class TestDeprecatedOptions:
             (
                 "database",
                 "es_index_name = events",
-                "[database] es_index_name (set in %s) is deprecated: The "
-                "Elasticsearch backend is not shipped by panko. Remove it.",
+                "[database] es_index_name (set in %s) is deprecated: "
+                "Ignored: panko has no Elasticsearch backend (see "
+                "doc/source/admin/upgrade-from-panko.rst). Remove it.",
             ),
             (
                 "database",
                 "es_ssl_enabled = true",
-                "[database] es_ssl_enabled (set in %s) is deprecated: The "
-                "Elasticsearch backend is not shipped by panko. Remove it.",
+                "[database] es_ssl_enabled (set in %s) is deprecated: "
+                "Ignored: panko has no Elasticsearch backend (see "
+                "doc/source/admin/upgrade-from-panko.rst). Remove it.",
             ),
         ],
     )
@@ -191,6 +193,36 @@ class TestDeprecatedOptions:
         )
 
 
+DROPPED = "Options the libraries dropped"
+
+
+class TestDroppedLibraryOptions:
+    def test_none_set_succeeds(self, tmp_path):
+        result = run(make_conf(tmp_path), DROPPED)
+        assert result.code == Code.SUCCESS
+
+    @pytest.mark.parametrize(
+        "text, expected",
+        [
+            (
+                "[keystone_authtoken]\nauth_uri = http://keystone:5000\n",
+                "[keystone_authtoken] auth_uri (set in %s) is no longer read "
+                "by the libraries panko uses: set www_authenticate_uri "
+                "instead.",
+            ),
+            (
+                "[DEFAULT]\nwatch_log_file = true\n",
+                "[DEFAULT] watch_log_file (set in %s) is no longer read by "
+                "the libraries panko uses: reopen logs with the log rotator.",
+            ),
+        ],
+    )
+    def test_dropped_option_warns_with_advice(self, tmp_path, text, expected):
+        result = run(make_conf(tmp_path, text), DROPPED)
+        assert result.code == Code.WARNING
+        assert result.details == expected % (tmp_path / "panko.conf")
+
+
 class TestCommand:
     def test_exit_status_is_the_worst_result(self, tmp_path, capsys):
         connection = storage.get_connection(
@@ -205,6 +237,7 @@ class TestCommand:
             (SCHEMA, Code.SUCCESS),
             (POLICY, Code.SUCCESS),
             (DEPRECATED, Code.WARNING),
+            (DROPPED, Code.SUCCESS),
         ]
 
     def test_failure_exits_2_with_a_table(self, tmp_path, capsys):
