@@ -1,0 +1,58 @@
+"""The write path sends a few statements per batch, never one per event
+or per trait, and stores raw notifications compressed."""
+
+from __future__ import annotations
+
+import pytest
+
+from panko import jsonutils
+from panko.tests.functional.perf import conftest as perf
+
+N = 10000
+BATCH = 100
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_ingest_sends_a_few_statements_per_batch(
+    storage_conn, statements, backend
+):
+    events = perf.notification_events(N)
+    perf.store(storage_conn, events, batch=BATCH)
+
+    batches = N // BATCH
+    inserts = statements.of(
+        "COPY event" if backend == "postgresql" else "INSERT INTO event "
+    )
+    assert len(inserts) == batches
+    # Lock, look-ups, insert, position; a few more for partitions made
+    # and for the first trait types.
+    assert len(statements.statements) < 8 * batches < N / 10
+    assert statements.commits < 1.5 * batches
+    with storage_conn.facade.reader() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM event").scalar()
+    assert count == N
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_redelivered_batch_writes_nothing(storage_conn, statements, backend):
+    events = perf.notification_events(500)
+    perf.store(storage_conn, events, batch=500)
+    before = len(statements.statements)
+    result = storage_conn.record_events(events)
+    assert len(result.duplicates) == 500
+    # The position lock and the look-up of the message_ids, no insert
+    # (besides oslo.db's "SELECT 1" when the connection is checked out).
+    new = [s for s in statements.statements[before:] if s != "SELECT 1"]
+    assert len(new) == 2, new
+
+
+def test_raw_notifications_are_stored_compressed(storage_conn):
+    events = perf.notification_events(300)
+    perf.store(storage_conn, events)
+    json_bytes = sum(len(jsonutils.dumps_bytes(e.raw)) for e in events)
+    length = "octet_length" if storage_conn.dialect != "sqlite" else "length"
+    with storage_conn.facade.reader() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT sum(%s(raw)) FROM event" % length
+        ).scalar()
+    assert stored < 0.6 * json_bytes
