@@ -7,10 +7,13 @@ as ISO 8601 text with microseconds, so that comparing the text compares
 the times. The text ``project_id`` and ``user_id`` traits live in columns
 of their own and are left out of the document: stored once, not twice.
 
-Raw notifications are stored zlib-compressed (level 1). JSON
-notifications are mostly keys, UUIDs and words: zlib's entropy coding
-halves them, where the databases' own LZ compressors (lz4, pglz, none
-on MariaDB) save a quarter at best.
+Raw notifications are stored zlib-compressed (level 1, a 4 KiB window
+and a small hash table). JSON notifications are mostly keys, UUIDs and
+words: zlib's entropy coding halves them, where the databases' own LZ
+compressors (lz4, pglz, none on MariaDB) save a quarter at best. The
+small window loses nothing on payloads of a few KiB and makes each call
+three times cheaper than zlib's defaults, whose setup (256 KiB of
+tables, cleared for every payload) costs more than compressing one.
 """
 
 from __future__ import annotations
@@ -93,9 +96,19 @@ def decode_traits(
     return traits
 
 
+_WINDOW_BITS = 12
+_MEMORY_LEVEL = 4
+
+
 def encode_raw(encoded: bytes | None) -> bytes | None:
-    """The stored form of a raw notification already encoded as JSON."""
-    return None if encoded is None else zlib.compress(encoded, 1)
+    """The stored form of a raw notification already encoded as JSON: a
+    zlib stream, which zlib.decompress() reads whatever its window."""
+    if encoded is None:
+        return None
+    compressor = zlib.compressobj(
+        1, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL
+    )
+    return compressor.compress(encoded) + compressor.flush()
 
 
 def decode_raw(stored: bytes | None) -> Any:
