@@ -1,13 +1,14 @@
 """Storing a batch of events in one transaction.
 
-The transaction first locks the ``event_position`` row. That serialises
-writers (so they never deadlock with each other, and the expirer's
-clean-up of event types cannot race them), and hands out positions in
-commit order. Under that lock one look-up finds the message_ids already
-stored, which keeps them unique without a unique index (PostgreSQL
-could only enforce one per partition). The events then go in with one
-statement, a binary COPY on PostgreSQL: no statement per event, none
-per trait.
+The transaction first locks the ``event_position`` row while claiming
+positions for the batch. That serialises writers (so they never
+deadlock with each other, and the expirer's clean-up of event types
+cannot race them), and hands out positions in commit order. Under that
+lock one look-up finds the message_ids already stored, which keeps them
+unique without a unique index (PostgreSQL could only enforce one per
+partition). The events then go in with one statement, a binary COPY on
+PostgreSQL: no statement per event, none per trait. On PostgreSQL a
+batch is three round trips: claim and look-ups, COPY, commit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from panko.storage.sqlalchemy import tables
 
 # Bound parameters per statement stay well under SQLite's 32766.
 LOOKUP_CHUNK = 500
+_MISSING_POSITION_ROW = "The event_position row is missing: run panko-dbsync."
 
 
 def lock_position(conn: sa.engine.Connection) -> int:
@@ -40,9 +42,7 @@ def lock_position(conn: sa.engine.Connection) -> int:
     )
     last = conn.execute(stmt).scalar()
     if last is None:
-        raise RuntimeError(
-            "The event_position row is missing: run panko-dbsync."
-        )
+        raise RuntimeError(_MISSING_POSITION_ROW)
     return last
 
 
@@ -55,15 +55,20 @@ def set_position(conn: sa.engine.Connection, last: int) -> None:
 
 
 def event_type_ids(
-    conn: sa.engine.Connection, dialect: str, names: set[str]
+    conn: sa.engine.Connection,
+    dialect: str,
+    names: set[str],
+    found: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Ids of ``names``, creating the missing event types."""
+    """Ids of ``names``, creating the missing event types; ``found``:
+    the ids already looked up."""
     t = tables.event_type
-    found = dict(
-        conn.execute(
-            sa.select(t.c.name, t.c.id).where(t.c.name.in_(sorted(names)))
-        ).all()
-    )
+    if found is None:
+        found = dict(
+            conn.execute(
+                sa.select(t.c.name, t.c.id).where(t.c.name.in_(sorted(names)))
+            ).all()
+        )
     missing = names - set(found)
     if missing:
         conn.execute(
@@ -90,22 +95,75 @@ def insert_ignore(table: sa.Table, dialect: str):
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-def existing_message_ids(
-    conn: sa.engine.Connection, dialect: str, message_ids: list[str]
-) -> set[str]:
-    """Which of ``message_ids`` are stored already. Called under the
-    position lock: nobody can store one of them before this transaction
-    commits, so no unique index is needed to keep them unique."""
-    if dialect == "postgresql":
+# One round trip on PostgreSQL: take the position lock while claiming
+# positions, then, in a second statement (which sees everything the
+# previous holder of the lock committed), the last position, the
+# message_ids already stored and the event types known.
+_PG_CLAIM = """UPDATE event_position SET last = last + %(count)s WHERE id = 1;
+SELECT 0, NULL, last FROM event_position WHERE id = 1
+UNION ALL SELECT 1, message_id, NULL FROM event
+    WHERE message_id = ANY(%(message_ids)s)
+UNION ALL SELECT 2, name, id FROM event_type WHERE name = ANY(%(types)s)"""
+
+
+def _claim_postgresql(
+    conn: sa.engine.Connection, events: list[models.Event]
+) -> tuple[int, set[str], dict[str, int]]:
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(
+            _PG_CLAIM,
+            {
+                "count": len(events),
+                "message_ids": [e.message_id for e in events],
+                "types": sorted({e.event_type for e in events}),
+            },
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    last = [value for kind, _, value in rows if kind == 0]
+    if not last:
+        raise RuntimeError(_MISSING_POSITION_ROW)
+    existing = {name for kind, name, _ in rows if kind == 1}
+    type_ids = {name: value for kind, name, value in rows if kind == 2}
+    return last[0], existing, type_ids
+
+
+def _claim(conn: sa.engine.Connection, dialect: str, count: int) -> int:
+    """Lock the position row, add ``count`` to it; return the result."""
+    if dialect == "mysql":
+        # LAST_INSERT_ID(expr) hands the new value back with the
+        # statement's result: no SELECT needed.
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(
-                "SELECT message_id FROM event WHERE message_id = ANY(%s)",
-                (message_ids,),
+                "UPDATE event_position SET last = LAST_INSERT_ID(last + %s) "
+                "WHERE id = 1",
+                (count,),
             )
-            return {row[0] for row in cursor}
+            if cursor.rowcount != 1:
+                raise RuntimeError(_MISSING_POSITION_ROW)
+            return cursor.lastrowid
         finally:
             cursor.close()
+    position = tables.event_position
+    claimed = conn.execute(
+        position.update()
+        .where(position.c.id == tables.POSITION_ROW)
+        .values(last=position.c.last + count)
+    ).rowcount
+    if claimed != 1:
+        raise RuntimeError(_MISSING_POSITION_ROW)
+    return conn.execute(
+        sa.select(position.c.last).where(position.c.id == tables.POSITION_ROW)
+    ).scalar()
+
+
+def existing_message_ids(
+    conn: sa.engine.Connection, message_ids: list[str]
+) -> set[str]:
+    """Which of ``message_ids`` are stored already."""
     found = set()
     column = tables.event.c.message_id
     for i in range(0, len(message_ids), LOOKUP_CHUNK):
@@ -331,25 +389,27 @@ def record(
     Returns the message_ids written and the trait types this transaction
     added, to be remembered once it commits.
     """
-    last = lock_position(conn)
-    existing = existing_message_ids(
-        conn, dialect, [e.message_id for e in events]
-    )
+    # Positions are claimed for the whole batch before the look-up: the
+    # events found stored already leave a gap, which costs nothing (a
+    # reader after position P still gets every event in commit order)
+    # and saves a statement.
+    if dialect == "postgresql":
+        last, existing, known_types = _claim_postgresql(conn, events)
+    else:
+        last = _claim(conn, dialect, len(events))
+        existing = existing_message_ids(conn, [e.message_id for e in events])
+        known_types = None
+    first = last - len(events) + 1
     if existing:
         events = [e for e in events if e.message_id not in existing]
     if not events:
         return [], set()
     type_ids = event_type_ids(
-        conn, dialect, {event.event_type for event in events}
+        conn, dialect, {event.event_type for event in events}, known_types
     )
     insert_events(
-        conn,
-        dialect,
-        events,
-        type_ids,
-        range(last + 1, last + 1 + len(events)),
+        conn, dialect, events, type_ids, range(first, first + len(events))
     )
-    set_position(conn, last + len(events))
 
     new_trait_types = {
         (type_ids[e.event_type], t.name, t.dtype)
