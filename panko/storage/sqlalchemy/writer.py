@@ -98,11 +98,18 @@ def insert_ignore(table: sa.Table, dialect: str):
 # One round trip on PostgreSQL: take the position lock while claiming
 # positions, then, in a second statement (which sees everything the
 # previous holder of the lock committed), the last position, the
-# message_ids already stored and the event types known.
+# message_ids already stored and the event types known. Each message_id
+# is looked up on its own (LATERAL ... LIMIT 1), which can only be an
+# index probe per partition: "message_id = ANY(...)" lets the planner
+# read every partition whole while it has no statistics on them yet.
 _PG_CLAIM = """UPDATE event_position SET last = last + %(count)s WHERE id = 1;
 SELECT 0, NULL, last FROM event_position WHERE id = 1
-UNION ALL SELECT 1, message_id, NULL FROM event
-    WHERE message_id = ANY(%(message_ids)s)
+UNION ALL SELECT 1, found.message_id, NULL
+    FROM unnest(%(message_ids)s::text[]) AS wanted (message_id)
+    CROSS JOIN LATERAL (
+        SELECT message_id FROM event
+        WHERE message_id = wanted.message_id LIMIT 1
+    ) AS found
 UNION ALL SELECT 2, name, id FROM event_type WHERE name = ANY(%(types)s)"""
 
 

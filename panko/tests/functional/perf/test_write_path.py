@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from panko import jsonutils
+from panko.storage.sqlalchemy import writer
 from panko.tests.functional.perf import conftest as perf
 
 N = 10000
@@ -58,3 +59,27 @@ def test_raw_notifications_are_stored_compressed(storage_conn):
             "SELECT sum(%s(raw)) FROM event" % length
         ).scalar()
     assert stored < 0.6 * json_bytes
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_duplicate_look_up_probes_the_index(storage_conn):
+    """Partitions written to for the first time have no statistics yet;
+    the look-up of a batch's message_ids must still probe the index
+    rather than read the partitions whole (which made each batch slower
+    as the table grew)."""
+    events = perf.notification_events(3000)
+    perf.store(storage_conn, events, batch=500)
+    lookup = writer._PG_CLAIM.split(";", 1)[1]
+    with storage_conn.facade.reader() as conn:
+        plan = "\n".join(
+            row[0]
+            for row in conn.exec_driver_sql(
+                "EXPLAIN " + lookup,
+                {
+                    "message_ids": [e.message_id for e in events[:100]],
+                    "types": perf.EVENT_TYPES,
+                },
+            )
+        )
+    assert "Seq Scan on event_p" not in plan, plan
+    assert "message_id_idx" in plan, plan
