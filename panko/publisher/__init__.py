@@ -60,14 +60,12 @@ def _options(parsed_url, allowed: tuple[str, ...]) -> dict[str, str]:
 def event_from_ceilometer(event: Any, index: int = 0) -> models.Event:
     """A checked panko event from a Ceilometer event (duck-typed: it has
     message_id, event_type, generated, traits of name/dtype/value, raw)."""
-    return wire.event_from_dict(
-        {
-            "message_id": event.message_id,
-            "event_type": event.event_type,
-            "generated": event.generated,
-            "traits": [[t.name, t.dtype, t.value] for t in event.traits or ()],
-            "raw": getattr(event, "raw", None),
-        },
+    return wire.event_from_parts(
+        event.message_id,
+        event.event_type,
+        event.generated,
+        [(t.name, t.dtype, t.value) for t in event.traits or ()],
+        getattr(event, "raw", None),
         index,
     )
 

@@ -128,8 +128,8 @@ class Connection(abc.ABC):
     def check_event(self, event: models.Event) -> None:
         """Raise InvalidEvent when ``event`` can never be stored.
 
-        Sets ``event.raw_json``, the raw payload encoded once for the
-        size check and for the drivers that store it as JSON.
+        Sets ``event.raw_json``, the raw payload encoded once as UTF-8
+        JSON for the size check and for the drivers that store it so.
         """
         message_id, event_type = event.message_id, event.event_type
         if not message_id or len(message_id) > 255:
@@ -186,7 +186,7 @@ class Connection(abc.ABC):
                     "its raw notification has %d bytes, more than "
                     "[database] max_raw_size (%d)" % (len(encoded), limit),
                 )
-            event.raw_json = encoded.decode("utf-8")
+            event.raw_json = encoded
 
     @abc.abstractmethod
     def _record_events(self, events: list[models.Event]) -> Iterable[str]:

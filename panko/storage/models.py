@@ -75,9 +75,9 @@ class Event:
     traits: list[Trait] = dataclasses.field(default_factory=list)
     raw: Any = None
     position: int | None = None
-    # ``raw`` as compact JSON, set when the storage checks the event, so
-    # that it is encoded once.
-    raw_json: str | None = dataclasses.field(
+    # ``raw`` as compact UTF-8 JSON, set when the storage checks the
+    # event, so that it is encoded once.
+    raw_json: bytes | None = dataclasses.field(
         default=None, compare=False, repr=False
     )
 

@@ -24,7 +24,6 @@ from panko.storage import exceptions
 from panko.storage import models
 from panko.storage.sqlalchemy import codec
 from panko.storage.sqlalchemy import facade
-from panko.storage.sqlalchemy import migration
 from panko.storage.sqlalchemy import partitions
 from panko.storage.sqlalchemy import query
 from panko.storage.sqlalchemy import tables
@@ -96,15 +95,24 @@ class Connection(base.Connection):
 
     # -- schema -----------------------------------------------------------
 
+    # migration imports alembic, which is slow to import: only the commands
+    # that change the schema pay for it, not the expirer or the publisher.
+
     def upgrade(self) -> None:
+        from panko.storage.sqlalchemy import migration
+
         with translate_errors():
             migration.upgrade(self.facade.engine, self.conf)
 
     def needs_upgrade(self) -> bool:
+        from panko.storage.sqlalchemy import migration
+
         with translate_errors():
             return migration.needs_upgrade(self.facade.engine)
 
     def clear(self) -> None:
+        from panko.storage.sqlalchemy import migration
+
         with translate_errors():
             migration.drop_everything(self.facade.engine)
         self.facade.dispose()
@@ -171,7 +179,9 @@ class Connection(base.Connection):
                 message_id=row.message_id,
                 event_type=self._event_type_name(row.event_type_id),
                 generated=row.generated,
-                traits=codec.decode_traits(row.traits),
+                traits=codec.decode_traits(
+                    row.traits, row.project_id, row.user_id
+                ),
                 raw=codec.decode_raw(row.raw),
                 position=row.position,
             )
@@ -182,6 +192,8 @@ class Connection(base.Connection):
             E.c.message_id,
             E.c.event_type_id,
             E.c.generated,
+            E.c.project_id,
+            E.c.user_id,
             E.c.traits,
             E.c.raw,
         ]
@@ -232,7 +244,7 @@ class Connection(base.Connection):
 
     def get_traits(self, event_type, trait_name=None, limit=None):
         stmt = (
-            sa.select(E.c.traits)
+            sa.select(E.c.traits, E.c.project_id, E.c.user_id)
             .where(E.c.event_type_id == query.event_type_id(event_type))
             .order_by(E.c.generated, E.c.message_id)
         )
@@ -240,7 +252,10 @@ class Connection(base.Connection):
             stmt = stmt.where(self._has_trait(trait_name))
         count = 0
         for row in self._rows(stmt, None):
-            for trait in codec.decode_traits(row.traits):
+            traits = codec.decode_traits(
+                row.traits, row.project_id, row.user_id
+            )
+            for trait in traits:
                 if trait_name is not None and trait.name != trait_name:
                     continue
                 if limit is not None and count >= limit:
@@ -249,24 +264,31 @@ class Connection(base.Connection):
                 yield trait
 
     def _has_trait(self, name: str):
+        column = query.COLUMN_TRAITS.get(name)
+        in_column = [column.is_not(None)] if column is not None else []
         if self.dialect == "postgresql":
             doc = sa.type_coerce(E.c.traits, postgresql.JSONB)
             return sa.or_(
+                *in_column,
                 *(
                     doc[str(dtype)].has_key(name)
                     for dtype in models.DTYPE_NAMES
-                )
+                ),
             )
         if self.dialect == "mysql":
             paths = [
                 query.json_path(name, dtype) for dtype in models.DTYPE_NAMES
             ]
-            return sa.func.json_contains_path(E.c.traits, "one", *paths) == 1
+            return sa.or_(
+                *in_column,
+                sa.func.json_contains_path(E.c.traits, "one", *paths) == 1,
+            )
         return sa.or_(
+            *in_column,
             *(
                 sa.exists().where(query.sqlite_entries(dtype).c.key == name)
                 for dtype in models.DTYPE_NAMES
-            )
+            ),
         )
 
     # -- expiry -------------------------------------------------------------
@@ -286,23 +308,23 @@ class Connection(base.Connection):
         self, before: datetime.datetime, max_count: int
     ) -> int:
         with self.facade.writer() as conn:
-            positions = list(
-                conn.execute(
-                    sa.select(E.c.position)
+            if self.dialect == "mysql":
+                # One statement walking ix_event_generated; in READ
+                # COMMITTED InnoDB locks only the rows it deletes.
+                return conn.execute(
+                    E.delete()
                     .where(E.c.generated < before)
-                    .order_by(E.c.generated)
-                    .limit(max_count)
-                ).scalars()
+                    .with_dialect_options(mysql_limit=max_count)
+                ).rowcount
+            oldest = (
+                sa.select(E.c.position)
+                .where(E.c.generated < before)
+                .order_by(E.c.generated)
+                .limit(max_count)
             )
-            for i in range(0, len(positions), writer.LOOKUP_CHUNK):
-                conn.execute(
-                    E.delete().where(
-                        E.c.position.in_(
-                            positions[i : i + writer.LOOKUP_CHUNK]
-                        )
-                    )
-                )
-            return len(positions)
+            return conn.execute(
+                E.delete().where(E.c.position.in_(oldest.scalar_subquery()))
+            ).rowcount
 
     def _delete_unused_event_types(self) -> None:
         with translate_errors():

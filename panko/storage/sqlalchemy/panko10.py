@@ -132,6 +132,9 @@ def convert(conn: sa.engine.Connection, partition_interval: str) -> None:
     old_type = _old(conn, "panko10_event_type")
     trait_tables = [(_old(conn, name), dtype) for name, dtype in TRAIT_TABLES]
     dialect = conn.dialect.name
+    # Writers wait until the conversion commits: message_ids are kept
+    # unique by looking them up under this lock (see writer.py).
+    writer.lock_position(conn)
     total = conn.execute(
         sa.select(sa.func.count()).select_from(old_event)
     ).scalar()
@@ -233,12 +236,17 @@ def _copy(conn, dialect, events, known_trait_types) -> set:
     type_ids = writer.event_type_ids(
         conn, dialect, {event.event_type for _, event in events}
     )
-    rows = []
-    for old_id, event in events:
+    for _, event in events:
         # The raw payload is copied as the JSON text Panko 10 wrote.
-        event.raw_json, event.raw = event.raw, None
-        rows.extend(writer.event_rows([event], type_ids, old_id, dialect))
-    writer.insert_events(conn, dialect, rows)
+        if event.raw is not None:
+            event.raw_json, event.raw = event.raw.encode("utf-8"), None
+    writer.insert_events(
+        conn,
+        dialect,
+        [event for _, event in events],
+        type_ids,
+        [old_id for old_id, _ in events],
+    )
     new = {
         (type_ids[e.event_type], t.name, t.dtype)
         for _, e in events

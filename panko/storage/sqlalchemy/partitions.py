@@ -8,10 +8,8 @@ once, instead of deleting rows one by one.
 Partitions are made on demand, before a batch whose events fall outside
 every existing partition is written. A new partition is created apart and
 then attached, which only takes a SHARE UPDATE EXCLUSIVE lock on ``event``:
-reads and writes go on meanwhile. Each partition has its own unique index
-on ``message_id`` (PostgreSQL cannot enforce a unique key that leaves out
-the partition key across partitions), so a redelivered event, whose
-generated time never changes, is always recognised.
+reads and writes go on meanwhile. Attaching builds the partition's copy of
+each index of ``event`` (empty, so at once).
 """
 
 from __future__ import annotations
@@ -204,9 +202,6 @@ def create_partition(
     conn.exec_driver_sql(
         "CREATE TABLE %s (LIKE event INCLUDING DEFAULTS INCLUDING STORAGE "
         "INCLUDING COMPRESSION) WITH (toast_tuple_target = 128)" % name
-    )
-    conn.exec_driver_sql(
-        "CREATE UNIQUE INDEX %s_message_id ON %s (message_id)" % (name, name)
     )
     conn.exec_driver_sql(
         "ALTER TABLE event ATTACH PARTITION %s FOR VALUES FROM ('%s') "

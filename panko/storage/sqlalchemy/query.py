@@ -31,9 +31,9 @@ _COMPARE = {
     "ge": operator.ge,
 }
 
-# Trait filters that are answered from a column: the text traits copied
-# out of the document because they decide who may see an event.
-_COLUMN_TRAITS = {
+# Text traits kept in columns instead of the document, because they
+# decide who may see an event: filters on them are answered from there.
+COLUMN_TRAITS = {
     models.PROJECT_TRAIT: E.c.project_id,
     models.USER_TRAIT: E.c.user_id,
 }
@@ -75,8 +75,13 @@ def trait_condition(tf: models.TraitFilter, dialect: str):
     value = tf.value
     if tf.dtype == models.DATETIME_TYPE:
         value = codec.encode_datetime(value)
-    column = _COLUMN_TRAITS.get(tf.name)
+    column = COLUMN_TRAITS.get(tf.name)
     if column is not None and tf.dtype == models.TEXT_TYPE:
+        if tf.op in ("eq", "ne"):
+            # Equality is exact under every deterministic collation, and
+            # a COLLATE clause would keep PostgreSQL off the column's
+            # index when the database's collation is not "C".
+            return compare(column, value)
         return compare(_exact(column, dialect), value)
     if dialect == "postgresql" and tf.op == "eq":
         # Answered by the GIN index on the traits document.

@@ -6,22 +6,32 @@ non-admin listing scanned. Here:
 
 * the traits of an event are one JSON document in its row, grouped by type
   (``{"1": {"host": "node-1"}, "2": {"vcpus": 2}}``), so a batch of events
-  is one multi-row INSERT, whatever the number of traits;
+  is one statement, whatever the number of traits;
 * the ``project_id`` and ``user_id`` text traits, which decide who may see
-  an event, are copied into their own columns and indexed together with
-  the sort order, so a project's newest events are an index range;
+  an event, are kept in their own columns (and not in the document), and
+  indexed together with the sort order, so a project's newest events are
+  an index range;
 * listings are ordered by ``(generated, message_id)`` and every index that
-  serves a listing ends with those two columns, so a page after a marker
-  is an index range however deep it is;
+  serves a listing starts with its filter column and ``generated``, so a
+  page after a marker is an index range however deep it is;
 * ``position`` is assigned in commit order under a lock on the
   ``event_position`` row: a poller reading "after position P" never misses
-  an event committed later with a smaller position.
+  an event committed later with a smaller position. Writers look up the
+  message_ids of a batch under that lock, which keeps them unique;
+* raw notifications are stored zlib-compressed (``codec.py``).
 
-On PostgreSQL ``event`` is partitioned by ``generated`` (see
-``partitions.py``), the traits document is JSONB with a GIN index for
-equality filters on any trait, and raw payloads are compressed with lz4.
-The DDL of the partitioned table is in ``schema.py``; this module
-describes the columns every dialect shares.
+These tables are what MySQL and SQLite get: there, each listing index
+also ends with ``message_id``, since neither can sort the rare equal
+times by message_id after an index range. On PostgreSQL ``event`` is
+partitioned by ``generated`` (see ``partitions.py``) and made by
+migration 001: no primary key (it would have to hold the partition
+key), an index on ``position``, listing indexes without ``message_id``
+(an incremental sort orders equal times), a hash index on
+``message_id`` (a third of a B-tree's size; uniqueness comes from the
+writers' look-up), the traits document as JSONB with a GIN index for
+equality filters on any trait, and lz4 for the document.
+``doc/source/admin/performance.rst`` gives the sizes and measurements
+behind each choice.
 """
 
 from __future__ import annotations
@@ -56,6 +66,11 @@ def timestamp_type() -> sa.types.TypeEngine:
     return sa.DateTime().with_variant(
         mysql.DATETIME(fsp=6), "mysql", "mariadb"
     )
+
+
+def raw_type() -> sa.types.TypeEngine:
+    """zlib-compressed JSON (see ``codec.py``)."""
+    return sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 
 def traits_type() -> sa.types.TypeEngine:
@@ -98,7 +113,7 @@ event = sa.Table(
     sa.Column("project_id", name_type(), nullable=True),
     sa.Column("user_id", name_type(), nullable=True),
     sa.Column("traits", traits_type(), nullable=False),
-    sa.Column("raw", long_text_type(), nullable=True),
+    sa.Column("raw", raw_type(), nullable=True),
     sa.Index("ix_event_message_id", "message_id", unique=True),
     sa.Index("ix_event_generated", "generated", "message_id"),
     sa.Index(

@@ -1,27 +1,36 @@
 """Storing a batch of events in one transaction.
 
-The transaction first locks the ``event_position`` row. That serialises
-writers (so they never deadlock with each other, and the expirer's
-clean-up of event types cannot race them), and hands out positions in
-commit order. Each table then gets one multi-row statement: no statement
-per event, none per trait.
+The transaction first locks the ``event_position`` row while claiming
+positions for the batch. That serialises writers (so they never
+deadlock with each other, and the expirer's clean-up of event types
+cannot race them), and hands out positions in commit order. Under that
+lock one look-up finds the message_ids already stored, which keeps them
+unique without a unique index (PostgreSQL could only enforce one per
+partition). The events then go in with one statement, a binary COPY on
+PostgreSQL: no statement per event, none per trait. On PostgreSQL a
+batch is three round trips: claim and look-ups, COPY, commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
+import datetime
+import struct
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
+from panko import jsonutils
 from panko.storage import models
 from panko.storage.sqlalchemy import codec
 from panko.storage.sqlalchemy import tables
 
 # Bound parameters per statement stay well under SQLite's 32766.
 LOOKUP_CHUNK = 500
+_MISSING_POSITION_ROW = "The event_position row is missing: run panko-dbsync."
 
 
 def lock_position(conn: sa.engine.Connection) -> int:
@@ -33,9 +42,7 @@ def lock_position(conn: sa.engine.Connection) -> int:
     )
     last = conn.execute(stmt).scalar()
     if last is None:
-        raise RuntimeError(
-            "The event_position row is missing: run panko-dbsync."
-        )
+        raise RuntimeError(_MISSING_POSITION_ROW)
     return last
 
 
@@ -48,15 +55,20 @@ def set_position(conn: sa.engine.Connection, last: int) -> None:
 
 
 def event_type_ids(
-    conn: sa.engine.Connection, dialect: str, names: set[str]
+    conn: sa.engine.Connection,
+    dialect: str,
+    names: set[str],
+    found: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Ids of ``names``, creating the missing event types."""
+    """Ids of ``names``, creating the missing event types; ``found``:
+    the ids already looked up."""
     t = tables.event_type
-    found = dict(
-        conn.execute(
-            sa.select(t.c.name, t.c.id).where(t.c.name.in_(sorted(names)))
-        ).all()
-    )
+    if found is None:
+        found = dict(
+            conn.execute(
+                sa.select(t.c.name, t.c.id).where(t.c.name.in_(sorted(names)))
+            ).all()
+        )
     missing = names - set(found)
     if missing:
         conn.execute(
@@ -83,9 +95,82 @@ def insert_ignore(table: sa.Table, dialect: str):
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+# One round trip on PostgreSQL: take the position lock while claiming
+# positions, then, in a second statement (which sees everything the
+# previous holder of the lock committed), the last position, the
+# message_ids already stored and the event types known. Each message_id
+# is looked up on its own (LATERAL ... LIMIT 1), which can only be an
+# index probe per partition: "message_id = ANY(...)" lets the planner
+# read every partition whole while it has no statistics on them yet.
+_PG_CLAIM = """UPDATE event_position SET last = last + %(count)s WHERE id = 1;
+SELECT 0, NULL, last FROM event_position WHERE id = 1
+UNION ALL SELECT 1, found.message_id, NULL
+    FROM unnest(%(message_ids)s::text[]) AS wanted (message_id)
+    CROSS JOIN LATERAL (
+        SELECT message_id FROM event
+        WHERE message_id = wanted.message_id LIMIT 1
+    ) AS found
+UNION ALL SELECT 2, name, id FROM event_type WHERE name = ANY(%(types)s)"""
+
+
+def _claim_postgresql(
+    conn: sa.engine.Connection, events: list[models.Event]
+) -> tuple[int, set[str], dict[str, int]]:
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(
+            _PG_CLAIM,
+            {
+                "count": len(events),
+                "message_ids": [e.message_id for e in events],
+                "types": sorted({e.event_type for e in events}),
+            },
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    last = [value for kind, _, value in rows if kind == 0]
+    if not last:
+        raise RuntimeError(_MISSING_POSITION_ROW)
+    existing = {name for kind, name, _ in rows if kind == 1}
+    type_ids = {name: value for kind, name, value in rows if kind == 2}
+    return last[0], existing, type_ids
+
+
+def _claim(conn: sa.engine.Connection, dialect: str, count: int) -> int:
+    """Lock the position row, add ``count`` to it; return the result."""
+    if dialect == "mysql":
+        # LAST_INSERT_ID(expr) hands the new value back with the
+        # statement's result: no SELECT needed.
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                "UPDATE event_position SET last = LAST_INSERT_ID(last + %s) "
+                "WHERE id = 1",
+                (count,),
+            )
+            if cursor.rowcount != 1:
+                raise RuntimeError(_MISSING_POSITION_ROW)
+            return cursor.lastrowid
+        finally:
+            cursor.close()
+    position = tables.event_position
+    claimed = conn.execute(
+        position.update()
+        .where(position.c.id == tables.POSITION_ROW)
+        .values(last=position.c.last + count)
+    ).rowcount
+    if claimed != 1:
+        raise RuntimeError(_MISSING_POSITION_ROW)
+    return conn.execute(
+        sa.select(position.c.last).where(position.c.id == tables.POSITION_ROW)
+    ).scalar()
+
+
 def existing_message_ids(
     conn: sa.engine.Connection, message_ids: list[str]
 ) -> set[str]:
+    """Which of ``message_ids`` are stored already."""
     found = set()
     column = tables.event.c.message_id
     for i in range(0, len(message_ids), LOOKUP_CHUNK):
@@ -107,75 +192,193 @@ COLUMNS = (
     "raw",
 )
 
+# PostgreSQL's binary COPY format: a signature, flags and header
+# extension length, then per row a field count and each field as a
+# length (-1 for NULL) and its bytes, then -1 as the row count ends it.
+_COPY_SQL = "COPY event (%s) FROM STDIN WITH (FORMAT binary)" % ", ".join(
+    COLUMNS
+)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_ROW_START = struct.pack("!h", len(COLUMNS))
+_pack_int8 = struct.Struct("!iq").pack
+_pack_int4 = struct.Struct("!ii").pack
+_pack_length = struct.Struct("!i").pack
+_NULL = _pack_length(-1)
+_PG_EPOCH = datetime.datetime(2000, 1, 1)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+# jsonb's binary form: a version byte, then the JSON text.
+_JSONB_VERSION = b"\x01"
+# Bytes of COPY data encoded before they are handed to the server, which
+# parses them while the next rows are encoded.
+COPY_CHUNK = 32768
 
-def event_rows(
-    events: Iterable[models.Event],
+
+def _pg_text(value: str | None) -> bytes:
+    if value is None:
+        return _NULL
+    encoded = value.encode()
+    return _pack_length(len(encoded)) + encoded
+
+
+def _pg_bytes(value: bytes | None) -> bytes:
+    if value is None:
+        return _NULL
+    return _pack_length(len(value)) + value
+
+
+def _copy_rows(
+    events: list[models.Event],
     type_ids: dict[str, int],
-    first_position: int,
-    dialect: str,
+    positions: Iterable[int],
+) -> Iterator[bytes]:
+    """The rows of ``events`` in binary COPY format."""
+    yield _COPY_HEADER
+    dumps = jsonutils.dumps_bytes
+    for position, event in zip(positions, events, strict=True):
+        project, user, doc = codec.split_traits(event.traits)
+        traits = _JSONB_VERSION + dumps(doc)
+        yield b"".join(
+            (
+                _ROW_START,
+                _pack_int8(8, position),
+                _pg_text(event.message_id),
+                _pack_int4(4, type_ids[event.event_type]),
+                _pack_int8(8, (event.generated - _PG_EPOCH) // _MICROSECOND),
+                _pg_text(project),
+                _pg_text(user),
+                _pack_length(len(traits)),
+                traits,
+                _pg_bytes(codec.encode_raw(event.raw_json)),
+            )
+        )
+    yield _COPY_TRAILER
+
+
+class _CopyStream:
+    """What psycopg2's copy_expert reads from: each read() encodes rows
+    until it has the bytes asked for, so that encoding the rest of the
+    batch overlaps with the server parsing the first rows."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+
+    def read(self, size: int = -1) -> bytes:
+        out, length = [], 0
+        for chunk in self._chunks:
+            out.append(chunk)
+            length += len(chunk)
+            if 0 < size <= length:
+                break
+        return b"".join(out)
+
+
+def _mysql_text(value: str | None) -> str:
+    # Hexadecimal literals need no escaping, whatever the sql_mode (with
+    # or without NO_BACKSLASH_ESCAPES), and hex() is much cheaper than
+    # escaping character by character.
+    if value is None:
+        return "NULL"
+    return "_utf8mb4 X'%s'" % value.encode().hex()
+
+
+def _mysql_values(
+    events: list[models.Event],
+    type_ids: dict[str, int],
+    positions: Iterable[int],
+) -> Iterator[str]:
+    """One ``(...)`` tuple of SQL literals per event."""
+    dumps = jsonutils.dumps_bytes
+    for position, event in zip(positions, events, strict=True):
+        project, user, doc = codec.split_traits(event.traits)
+        raw = codec.encode_raw(event.raw_json)
+        yield "(%d,%s,%d,'%s',%s,%s,_utf8mb4 X'%s',%s)" % (
+            position,
+            _mysql_text(event.message_id),
+            type_ids[event.event_type],
+            event.generated.isoformat(" ", "microseconds"),
+            _mysql_text(project),
+            _mysql_text(user),
+            dumps(doc).hex(),
+            "NULL" if raw is None else "X'%s'" % raw.hex(),
+        )
+
+
+# MySQL statements stay well under the server's max_allowed_packet
+# (16 MiB by default on MariaDB, 64 MiB on MySQL).
+MYSQL_STATEMENT_BYTES = 4 * 1024 * 1024
+_INSERT = "INSERT INTO event (%s) VALUES " % ", ".join(COLUMNS)  # noqa: S608
+
+
+def _sqlite_rows(
+    events: list[models.Event],
+    type_ids: dict[str, int],
+    positions: Iterable[int],
 ) -> list[tuple]:
-    """Rows of ``event`` in the order of COLUMNS, ready for the DBAPI."""
-    # SQLite compares times as text: write them as SQLAlchemy does, with
-    # microseconds always.
-    stamp = (
-        (lambda value: value.isoformat(" ", "microseconds"))
-        if dialect == "sqlite"
-        else (lambda value: value)
-    )
-    text_trait = codec.text_trait
     rows = []
-    for position, event in enumerate(events, first_position):
-        traits = event.traits
+    for position, event in zip(positions, events, strict=True):
+        project, user, doc = codec.split_traits(event.traits)
         rows.append(
             (
                 position,
                 event.message_id,
                 type_ids[event.event_type],
-                stamp(event.generated),
-                text_trait(traits, models.PROJECT_TRAIT),
-                text_trait(traits, models.USER_TRAIT),
-                codec.encode_json(codec.traits_document(traits)),
-                event.raw_json,
+                # SQLite compares times as text: write them as SQLAlchemy
+                # does, with microseconds always.
+                event.generated.isoformat(" ", "microseconds"),
+                project,
+                user,
+                codec.encode_json(doc),
+                codec.encode_raw(event.raw_json),
             )
         )
     return rows
 
 
-_INSERT = "INSERT INTO event (%s) VALUES " % ", ".join(COLUMNS)  # noqa: S608
-
-
 def insert_events(
-    conn: sa.engine.Connection, dialect: str, rows: list[tuple]
-) -> list[str]:
-    """Insert rows in one statement; return the message_ids inserted.
+    conn: sa.engine.Connection,
+    dialect: str,
+    events: list[models.Event],
+    type_ids: dict[str, int],
+    positions: Iterable[int],
+) -> None:
+    """Insert ``events`` (none of them stored yet) with ``positions``.
 
     Goes to the DBAPI cursor directly, inside the connection's
     transaction: for a hundred wide rows SQLAlchemy's statement building
-    costs more than the database's work. On PostgreSQL a per-partition
-    unique index on message_id skips events already stored.
+    costs more than the database's work. PostgreSQL gets one binary
+    COPY, MySQL multi-row INSERTs of literals, SQLite one executemany.
     """
-    cursor = conn.connection.dbapi_connection.cursor()
+    dbapi_conn = conn.connection.dbapi_connection
+    cursor = dbapi_conn.cursor()
     try:
         if dialect == "postgresql":
-            from psycopg2 import extras
-
-            inserted = extras.execute_values(
-                cursor,
-                _INSERT + "%s ON CONFLICT DO NOTHING RETURNING message_id",
-                rows,
-                template="(%s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
-                page_size=len(rows),
-                fetch=True,
+            if dbapi_conn.encoding != "UTF8":
+                # Text fields of binary COPY are in the client encoding.
+                dbapi_conn.set_client_encoding("UTF8")
+            cursor.copy_expert(
+                _COPY_SQL,
+                _CopyStream(_copy_rows(events, type_ids, positions)),
+                size=COPY_CHUNK,
             )
-            return [row[0] for row in inserted]
-        mark = "%s" if dialect == "mysql" else "?"
-        cursor.executemany(
-            _INSERT + "(%s)" % ", ".join([mark] * len(COLUMNS)), rows
-        )
-        return [row[1] for row in rows]
+        elif dialect == "mysql":
+            statement, length = [], 0
+            for values in _mysql_values(events, type_ids, positions):
+                statement.append(values)
+                length += len(values)
+                if length >= MYSQL_STATEMENT_BYTES:
+                    cursor.execute(_INSERT + ",".join(statement))
+                    statement, length = [], 0
+            if statement:
+                cursor.execute(_INSERT + ",".join(statement))
+        else:
+            cursor.executemany(
+                _INSERT + "(%s)" % ", ".join("?" * len(COLUMNS)),
+                _sqlite_rows(events, type_ids, positions),
+            )
     except conn.dialect.loaded_dbapi.Error as e:
         raise sa.exc.DBAPIError.instance(
-            _INSERT, rows[:1], e, conn.dialect.loaded_dbapi.Error
+            _INSERT, None, e, conn.dialect.loaded_dbapi.Error
         ) from e
     finally:
         cursor.close()
@@ -193,26 +396,31 @@ def record(
     Returns the message_ids written and the trait types this transaction
     added, to be remembered once it commits.
     """
-    last = lock_position(conn)
-    type_ids = event_type_ids(
-        conn, dialect, {event.event_type for event in events}
-    )
-    if dialect != "postgresql":
-        # Writers are serialised by the position lock: nobody can store
-        # one of these between this look-up and the insert.
+    # Positions are claimed for the whole batch before the look-up: the
+    # events found stored already leave a gap, which costs nothing (a
+    # reader after position P still gets every event in commit order)
+    # and saves a statement.
+    if dialect == "postgresql":
+        last, existing, known_types = _claim_postgresql(conn, events)
+    else:
+        last = _claim(conn, dialect, len(events))
         existing = existing_message_ids(conn, [e.message_id for e in events])
+        known_types = None
+    first = last - len(events) + 1
+    if existing:
         events = [e for e in events if e.message_id not in existing]
     if not events:
         return [], set()
-    rows = event_rows(events, type_ids, last + 1, dialect)
-    stored = insert_events(conn, dialect, rows)
-    set_position(conn, last + len(rows))
+    type_ids = event_type_ids(
+        conn, dialect, {event.event_type for event in events}, known_types
+    )
+    insert_events(
+        conn, dialect, events, type_ids, range(first, first + len(events))
+    )
 
-    stored_ids = set(stored)
     new_trait_types = {
         (type_ids[e.event_type], t.name, t.dtype)
         for e in events
-        if e.message_id in stored_ids
         for t in e.traits
     } - known_trait_types
     if new_trait_types:
@@ -223,4 +431,4 @@ def record(
                 for type_id, name, dtype in sorted(new_trait_types)
             ],
         )
-    return stored, new_trait_types
+    return [e.message_id for e in events], new_trait_types

@@ -1,0 +1,227 @@
+"""Every listing shape of the benchmark is an index range.
+
+The query plans are read with EXPLAIN on a few thousand events. So few
+rows would make a sequential scan, or reading a whole project and
+sorting it, the cheapest plans, so PostgreSQL is told to avoid both
+(``enable_seqscan`` and ``enable_sort`` off): what is checked is that
+the query *can* be answered from the intended index, in order, which is
+what keeps it fast at a million events. A condition the index cannot
+serve (a function or collation around the column, a sort the index does
+not give) would still show a scan or a sort here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from panko.storage import models
+from panko.tests.functional.perf import conftest as perf
+
+F = models.EventFilter
+T = models.TraitFilter
+ASC = models.DEFAULT_SORT
+DESC = (("generated", "desc"), ("message_id", "desc"))
+N = 3000
+
+
+@pytest.fixture
+def loaded(storage_conn):
+    events = perf.notification_events(N)
+    perf.store(storage_conn, events, batch=500)
+    with storage_conn.facade.writer() as conn:
+        conn.exec_driver_sql(
+            "ANALYZE event"
+            if storage_conn.dialect == "postgresql"
+            else "ANALYZE TABLE event"
+        )
+    return storage_conn, sorted(events, key=lambda e: e.generated)
+
+
+def shapes(events):
+    """(name, filter, sort, marker, index) of each listing the benchmark
+    times, and the index that must serve it."""
+    middle = events[len(events) // 2]
+    window = middle.generated.replace(minute=0, second=0, microsecond=0)
+    return [
+        ("latest", F(), DESC, None, "ix_event_generated"),
+        ("oldest", F(), ASC, None, "ix_event_generated"),
+        (
+            "event_type",
+            F(event_type=perf.EVENT_TYPES[0]),
+            ASC,
+            None,
+            "ix_event_type_generated",
+        ),
+        (
+            "event_type_desc",
+            F(event_type=perf.EVENT_TYPES[0]),
+            DESC,
+            None,
+            "ix_event_type_generated",
+        ),
+        (
+            "project_trait",
+            F(
+                traits=(
+                    T("project_id", models.TEXT_TYPE, "eq", perf.project(3)),
+                )
+            ),
+            ASC,
+            None,
+            "ix_event_project_generated",
+        ),
+        (
+            "window_1h",
+            F(
+                start_timestamp=window,
+                end_timestamp=window + datetime.timedelta(hours=1),
+            ),
+            ASC,
+            None,
+            "ix_event_generated",
+        ),
+        (
+            "member",
+            F(project=perf.project(3), user=perf.user(3, 1)),
+            ASC,
+            None,
+            "ix_event_project_generated",
+        ),
+        (
+            "member_desc",
+            F(project=perf.project(3), user=perf.user(3, 1)),
+            DESC,
+            None,
+            "ix_event_project_generated",
+        ),
+        ("marker_page", F(), ASC, middle, "ix_event_generated"),
+        ("marker_page_desc", F(), DESC, middle, "ix_event_generated"),
+        (
+            "member_marker_page",
+            F(project=perf.project(3)),
+            ASC,
+            middle,
+            "ix_event_project_generated",
+        ),
+        (
+            "by_message_id",
+            F(message_id=middle.message_id, project=middle.project_id),
+            ASC,
+            None,
+            "ix_event_message_id",
+        ),
+    ]
+
+
+def _explain(conn, stmt, explain: str):
+    """The rows of ``explain`` + the statement, with the parameters
+    SQLAlchemy binds when it runs ``stmt`` itself."""
+
+    def prefix(conn, cursor, statement, parameters, context, many):
+        return explain + statement, parameters
+
+    sa.event.listen(conn, "before_cursor_execute", prefix, retval=True)
+    try:
+        result = conn.execute(stmt)
+        names = [d[0] for d in result.cursor.description]
+        return [
+            dict(zip(names, row, strict=True))
+            for row in result.cursor.fetchall()
+        ]
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", prefix)
+
+
+def _pg_plan(storage_conn, stmt, avoid_sort=True):
+    with storage_conn.facade.reader() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        if avoid_sort:
+            conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        [row] = _explain(conn, stmt, "EXPLAIN (FORMAT JSON) ")
+        plan = row["QUERY PLAN"]
+        parents = dict(
+            conn.exec_driver_sql(
+                "SELECT c.relname, p.relname FROM pg_inherits i "
+                "JOIN pg_class c ON c.oid = i.inhrelid "
+                "JOIN pg_class p ON p.oid = i.inhparent "
+                "WHERE p.relkind = 'I'"
+            ).all()
+        )
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return plan[0]["Plan"], parents
+
+
+def _nodes(node):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _nodes(child)
+
+
+def _bounded(node) -> bool:
+    """True when every row under ``node`` comes through a LIMIT."""
+    if node["Node Type"] == "Limit":
+        return True
+    children = node.get("Plans", ())
+    return bool(children) and all(_bounded(c) for c in children)
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_listings_are_index_ranges(loaded):
+    storage_conn, events = loaded
+    for name, event_filter, sort, marker, index in shapes(events):
+        stmt = storage_conn._events_query(event_filter, 100, sort, marker)
+        # A single event needs no index to be in order.
+        single = event_filter.message_id is not None
+        plan, parents = _pg_plan(storage_conn, stmt, avoid_sort=not single)
+        used = set()
+        for node in _nodes(plan):
+            kind = node["Node Type"]
+            assert kind != "Seq Scan", (name, node.get("Relation Name"))
+            if kind == "Sort" and not single:
+                # Only the merge of the already limited branches of a
+                # UNION may be sorted whole.
+                assert all(_bounded(c) for c in node["Plans"]), name
+            if "Index Name" in node and node.get("Relation Name") != (
+                "event_type"
+            ):
+                used.add(parents.get(node["Index Name"], node["Index Name"]))
+        assert used == {index}, (name, used)
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_trait_equality_uses_the_gin_index(loaded):
+    storage_conn, _ = loaded
+    rare = F(traits=(T("resource_id", models.TEXT_TYPE, "eq", "nowhere"),))
+    stmt = storage_conn._events_query(rare, 100, ASC, None)
+    plan, parents = _pg_plan(storage_conn, stmt, avoid_sort=False)
+    used = {
+        parents.get(node["Index Name"], node["Index Name"])
+        for node in _nodes(plan)
+        if "Index Name" in node
+    }
+    assert used == {"ix_event_traits"}
+
+
+def _mysql_plan(storage_conn, stmt):
+    with storage_conn.facade.reader() as conn:
+        return _explain(conn, stmt, "EXPLAIN ")
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_listings_are_index_ranges_without_filesort(loaded):
+    storage_conn, events = loaded
+    for name, event_filter, sort, marker, index in shapes(events):
+        stmt = storage_conn._events_query(event_filter, 100, sort, marker)
+        rows = [
+            r for r in _mysql_plan(storage_conn, stmt) if r["table"] == "event"
+        ]
+        assert rows, name
+        for row in rows:
+            assert row["key"] == index, (name, row)
+            assert row["type"] != "ALL", (name, row)
+            assert "filesort" not in (row["Extra"] or ""), (name, row)
