@@ -49,6 +49,7 @@ def test_redelivered_batch_writes_nothing(storage_conn, statements, backend):
     assert len(new) == (1 if backend == "postgresql" else 2), new
 
 
+@pytest.mark.backends("sqlite", "postgresql", "mysql")
 def test_raw_notifications_are_stored_compressed(storage_conn):
     events = perf.notification_events(300)
     perf.store(storage_conn, events)
