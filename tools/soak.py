@@ -417,7 +417,9 @@ def member_of(project):
 
 
 class Reader:
-    """One API client with a kept-alive connection."""
+    """One API client; each query opens a connection of its own, so that
+    the queries spread over the API workers (a kept-alive connection
+    stays with the worker that accepted it)."""
 
     def __init__(self, port, stats, published, seed):
         self._port = port
@@ -468,8 +470,10 @@ class Reader:
                 self._stats.error(
                     "read " + query.__name__, "%s: %s" % (type(e).__name__, e)
                 )
-        if self._conn is not None:
-            self._conn.close()
+            finally:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
 
     def latest(self):
         events = self.get("/v2/events?limit=100&sort=generated:desc", ADMIN)
@@ -640,6 +644,7 @@ def run(args, workdir):
         sampler = threading.Thread(
             target=sample_memory,
             args=(api, started, samples, stop, stats, published),
+            daemon=True,
         )
         for thread in threads + [sampler]:
             thread.start()
