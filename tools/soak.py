@@ -122,12 +122,22 @@ class Stats:
     def __init__(self):
         self._lock = threading.Lock()
         self.latencies = collections.defaultdict(list)
+        # (seconds since the start, latency) of each read, by query.
+        self.reads = collections.defaultdict(list)
+        self.started = time.monotonic()
         self.errors = collections.Counter()
         self.error_samples = []
 
     def timed(self, kind, seconds):
         with self._lock:
             self.latencies[kind].append(seconds)
+
+    def timed_read(self, query, seconds):
+        with self._lock:
+            self.latencies["read"].append(seconds)
+            self.reads[query].append(
+                (time.monotonic() - self.started, seconds)
+            )
 
     def error(self, kind, detail):
         with self._lock:
@@ -427,6 +437,7 @@ class Reader:
         self._published = published
         self._rng = random.Random(seed)
         self._conn = None
+        self._query = None
 
     def get(self, path, headers, expect=200):
         """GET ``path``; the decoded JSON answer, timed."""
@@ -443,7 +454,7 @@ class Reader:
             self._conn.close()
             self._conn = None
             raise
-        self._stats.timed("read", time.perf_counter() - started)
+        self._stats.timed_read(self._query, time.perf_counter() - started)
         if resp.status != expect:
             raise BadAnswer(
                 "GET %s: %d, expected %d: %r"
@@ -464,6 +475,7 @@ class Reader:
         )
         while time.monotonic() < deadline:
             query = self._rng.choice(queries)
+            self._query = query.__name__
             try:
                 query()
             except Exception as e:  # noqa: BLE001 - counted as an error
@@ -683,6 +695,11 @@ def run(args, workdir):
             "reads": len(stats.latencies["read"]),
             "reads_per_s": round(len(stats.latencies["read"]) / elapsed, 1),
             "read_latency": latency_summary(stats.latencies["read"]),
+            "read_latency_by_query": {
+                name: latency_summary([lat for _, lat in timed])
+                for name, timed in sorted(stats.reads.items())
+            },
+            "reads_by_minute": reads_by_minute(stats.reads),
             "errors": sum(stats.errors.values()),
             "errors_by_kind": dict(stats.errors),
             "error_samples": stats.error_samples,
@@ -699,6 +716,22 @@ def run(args, workdir):
         database.drop()
 
 
+def reads_by_minute(reads):
+    """For each minute of the run: how many reads, and their p99 (ms)."""
+    minutes = collections.defaultdict(list)
+    for timed in reads.values():
+        for at, latency in timed:
+            minutes[int(at // 60)].append(latency)
+    return [
+        {
+            "minute": minute,
+            "reads": len(minutes[minute]),
+            "p99_ms": latency_summary(minutes[minute])["p99_ms"],
+        }
+        for minute in sorted(minutes)
+    ]
+
+
 def warm_sample(samples, started, seconds):
     """The memory sample after warm-up: the first taken at least a tenth
     of the run (at most 60 s) after the start."""
@@ -710,8 +743,8 @@ def warm_sample(samples, started, seconds):
 
 
 def print_report(report):
-    def lat(name):
-        s = report[name]
+    def lat(name, group=report):
+        s = group[name]
         return "p50 %s ms, p99 %s ms, max %s ms (%d)" % (
             s["p50_ms"],
             s["p99_ms"],
@@ -730,6 +763,16 @@ def print_report(report):
         "publish latency: " + lat("publish_latency"),
         "reads: %(reads)d (%(reads_per_s)s/s), " % report
         + lat("read_latency"),
+    ]
+    lines += [
+        "  %s: %s" % (name, lat(name, report["read_latency_by_query"]))
+        for name in sorted(report["read_latency_by_query"])
+    ]
+    lines += [
+        "reads by minute (count/p99 ms): "
+        + ", ".join(
+            "%(reads)d/%(p99_ms)s" % m for m in report["reads_by_minute"]
+        ),
         "errors: %(errors)d %(errors_by_kind)s" % report,
         "database: %.1f MB" % (report["database_bytes"] / 1e6),
         "API worker RSS, MB: idle %s, after warm-up %s, end %s"
