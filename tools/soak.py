@@ -19,7 +19,7 @@ its schema with ``panko-dbsync``, serves it with ``panko-api`` (gunicorn,
   the expected status with well-formed events of the right project.
 
 The rate is fixed, so what it writes is bounded: at most ``rate x
-seconds`` events of about 2 KB on disk each (about 0.6 GB for the
+seconds`` events of under 1 kB on disk each (about 0.3 GB for the
 defaults; the database is dropped at the end). It reports events per
 second, the p50/p99/max latency of publish calls and of reads, the errors
 (any exception, unexpected answer, panko-api traceback or restarted
