@@ -54,8 +54,9 @@ def translate_errors():
         ) from e
 
 
-class _PartitionGone(Exception):
-    """A write met a partition dropped meanwhile; retried at once."""
+# How many times a write that met a partition dropped meanwhile is tried
+# again at once, apart from the retries of an unavailable database.
+PARTITION_ATTEMPTS = 3
 
 
 class Connection(base.Connection):
@@ -88,9 +89,7 @@ class Connection(base.Connection):
             max_retry_interval=conf.database.db_max_retry_interval,
             retry_on_disconnect=True,
             retry_on_deadlock=True,
-            exception_checker=lambda e: (
-                isinstance(e, _PartitionGone) or facade.is_unavailable(e)
-            ),
+            exception_checker=facade.is_unavailable,
         )
 
     # -- schema -----------------------------------------------------------
@@ -133,22 +132,29 @@ class Connection(base.Connection):
         return stored
 
     def _write(self, events):
-        if self._partitions is not None:
-            self._partitions.ensure(
-                self.facade.engine, {e.generated for e in events}
-            )
-        try:
-            with self.facade.writer() as conn:
-                return writer.record(
-                    conn, self.dialect, events, self._known_trait_types
+        for attempt in range(1, PARTITION_ATTEMPTS + 1):
+            if self._partitions is not None:
+                self._partitions.ensure(
+                    self.facade.engine, {e.generated for e in events}
                 )
-        except (db_exc.DBError, sa.exc.DBAPIError) as e:
-            if self._partitions is not None and partitions.is_missing(e):
-                # The expirer of another process dropped a partition this
-                # one still knew of: look again and retry.
+            try:
+                with self.facade.writer() as conn:
+                    return writer.record(
+                        conn, self.dialect, events, self._known_trait_types
+                    )
+            except (db_exc.DBError, sa.exc.DBAPIError) as e:
+                if (
+                    self._partitions is None
+                    or not partitions.is_missing(e)
+                    or attempt == PARTITION_ATTEMPTS
+                ):
+                    raise
+                # The expirer of another process dropped a partition
+                # this one still knew of: look again and retry. This is
+                # no outage, so it never uses up [database]
+                # db_max_retries (which may be 0) and never surfaces as
+                # an error of its own.
                 self._partitions.forget()
-                raise _PartitionGone() from e
-            raise
 
     # -- reading ------------------------------------------------------------
 
