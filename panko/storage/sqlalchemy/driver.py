@@ -160,11 +160,17 @@ class Connection(base.Connection):
 
     def _event_type_name(self, type_id: int) -> str:
         """The name of an event type id, from a cache reloaded on a miss
-        (on a connection of its own: the caller's may be streaming)."""
+        (on a connection of its own: the caller's may be streaming). The
+        reload runs outside ``_rows``: its failures are translated here,
+        or a database lost between the two queries would be a 500."""
         name = self._type_names.get(type_id)
         if name is None:
             t = tables.event_type
-            with self._type_names_lock, self.facade.reader() as conn:
+            with (
+                translate_errors(),
+                self._type_names_lock,
+                self.facade.reader() as conn,
+            ):
                 self._type_names = dict(
                     conn.execute(sa.select(t.c.id, t.c.name)).all()
                 )

@@ -41,7 +41,10 @@ def proxied_api(proxied_url, tmp_path):
 
 
 def post(api, start, count, status=200):
-    body = [test_post.serialized("api-%d" % i) for i in range(start, count)]
+    body = [
+        test_post.serialized("api-%d" % i, project="admin-project")
+        for i in range(start, count)
+    ]
     return api.post(
         "/v2/events", json.dumps(body), headers=HEADERS, status=status
     )
