@@ -116,3 +116,10 @@ def report(scenario: str, backend: str, proxy, sent: int, storage_conn):
                 sum(n - 1 for n in counts.values()),
             )
         )
+
+
+# The listener's fixtures: a private bus, its configuration, listeners
+# stopped at the end of the test.
+from panko.tests.functional.listener.conftest import bus  # noqa: E402,F401
+from panko.tests.functional.listener.conftest import listener_conf  # noqa: E402,F401
+from panko.tests.functional.listener.conftest import start_listener  # noqa: E402,F401
