@@ -39,6 +39,11 @@ STREAM_THRESHOLD = 1000
 STREAM_CHUNK = 500
 
 
+class PartitionsDropped(exceptions.StorageUnavailable):
+    """The partitions a write needs were dropped (by the expirer)
+    as often as they were made: retry later, as in an outage."""
+
+
 @contextlib.contextmanager
 def translate_errors():
     """Database failures as storage errors the callers understand."""
@@ -54,8 +59,12 @@ def translate_errors():
         ) from e
 
 
-# How many times a write that met a partition dropped meanwhile is tried
-# again at once, apart from the retries of an unavailable database.
+def _is_transient(error: BaseException) -> bool:
+    return isinstance(error, PartitionsDropped) or facade.is_unavailable(error)
+
+
+# How many times in a row a write that met a partition dropped meanwhile
+# is tried again at once, before it waits as in an outage.
 PARTITION_ATTEMPTS = 3
 
 
@@ -89,7 +98,7 @@ class Connection(base.Connection):
             max_retry_interval=conf.database.db_max_retry_interval,
             retry_on_disconnect=True,
             retry_on_deadlock=True,
-            exception_checker=facade.is_unavailable,
+            exception_checker=_is_transient,
         )
 
     # -- schema -----------------------------------------------------------
@@ -143,18 +152,21 @@ class Connection(base.Connection):
                         conn, self.dialect, events, self._known_trait_types
                     )
             except (db_exc.DBError, sa.exc.DBAPIError) as e:
-                if (
-                    self._partitions is None
-                    or not partitions.is_missing(e)
-                    or attempt == PARTITION_ATTEMPTS
-                ):
+                if self._partitions is None or not partitions.is_missing(e):
                     raise
                 # The expirer of another process dropped a partition
-                # this one still knew of: look again and retry. This is
-                # no outage, so it never uses up [database]
-                # db_max_retries (which may be 0) and never surfaces as
-                # an error of its own.
+                # this one still knew of: look again and retry at once.
                 self._partitions.forget()
+                if attempt == PARTITION_ATTEMPTS:
+                    # Dropped again each time (late events older than
+                    # the time to live, while the expirer runs): wait
+                    # and retry as in an outage, and if that does not
+                    # last long enough, tell the caller to send them
+                    # again later.
+                    raise PartitionsDropped(
+                        "The partitions for these events were dropped "
+                        "while they were written; retry later."
+                    ) from e
 
     # -- reading ------------------------------------------------------------
 
@@ -305,14 +317,17 @@ class Connection(base.Connection):
 
     # -- expiry -------------------------------------------------------------
 
+    def _drop_storage_before(self, before):
+        if self._partitions is None:
+            return 0
+        with translate_errors(), self.facade.autocommit() as conn:
+            dropped = partitions.drop_before(conn, before)
+        self._partitions.forget()
+        return dropped
+
     def _delete_events_before(self, before, max_count):
         with translate_errors():
-            dropped = 0
-            if self._partitions is not None:
-                with self.facade.autocommit() as conn:
-                    dropped = partitions.drop_before(conn, before)
-                self._partitions.forget()
-            return dropped + self._retry_writes(self._delete_rows_before)(
+            return self._retry_writes(self._delete_rows_before)(
                 before, max_count
             )
 

@@ -110,7 +110,7 @@ def report(scenario: str, backend: str, proxy, sent: int, storage_conn):
             % (
                 scenario,
                 backend,
-                proxy.cuts + proxy.refused,
+                0 if proxy is None else proxy.cuts + proxy.refused,
                 sent,
                 len(counts),
                 sum(n - 1 for n in counts.values()),
@@ -120,6 +120,7 @@ def report(scenario: str, backend: str, proxy, sent: int, storage_conn):
 
 # The listener's fixtures: a private bus, its configuration, listeners
 # stopped at the end of the test.
+from panko.tests.functional.api.conftest import make_app  # noqa: E402,F401
 from panko.tests.functional.listener.conftest import bus  # noqa: E402,F401
 from panko.tests.functional.listener.conftest import listener_conf  # noqa: E402,F401
 from panko.tests.functional.listener.conftest import start_listener  # noqa: E402,F401
