@@ -57,6 +57,9 @@ class Trap:
         self.lose_answer = lose_answer
         # Set once the connection has been cut.
         self.sprung = threading.Event()
+        # With lose_answer: whether the server's answer arrived (and was
+        # kept from the client) before the cut.
+        self.answered = False
 
     def wait(self, timeout: float = 10.0) -> bool:
         return self.sprung.wait(timeout)
@@ -265,7 +268,7 @@ class FaultProxy:
             # The client's side goes at once; the server's stays open until
             # it has answered, so that what the client sent is processed.
             reset(pair.client)
-            pair.answered.wait(5.0)
+            trap.answered = pair.answered.wait(5.0)
             self._cut_pair(pair, trap)
             return
         pair.upstream.sendall(data[: end + trap.extra])

@@ -187,6 +187,7 @@ def test_answer_lost_after_the_server_processed_it(proxy, server):
     # The server got the whole command and answered; the client never
     # saw the answer.
     assert server.wait_received(0, 13) == b"BEGIN;COMMIT;"
+    assert trap.answered
     assert proxy.cuts == 1
 
 
