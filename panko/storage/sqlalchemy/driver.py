@@ -39,6 +39,11 @@ STREAM_THRESHOLD = 1000
 STREAM_CHUNK = 500
 
 
+class PartitionsDropped(exceptions.StorageUnavailable):
+    """The partitions a write needs were dropped (by the expirer)
+    as often as they were made: retry later, as in an outage."""
+
+
 @contextlib.contextmanager
 def translate_errors():
     """Database failures as storage errors the callers understand."""
@@ -54,8 +59,13 @@ def translate_errors():
         ) from e
 
 
-class _PartitionGone(Exception):
-    """A write met a partition dropped meanwhile; retried at once."""
+def _is_transient(error: BaseException) -> bool:
+    return isinstance(error, PartitionsDropped) or facade.is_unavailable(error)
+
+
+# How many times in a row a write that met a partition dropped meanwhile
+# is tried again at once, before it waits as in an outage.
+PARTITION_ATTEMPTS = 3
 
 
 class Connection(base.Connection):
@@ -88,9 +98,7 @@ class Connection(base.Connection):
             max_retry_interval=conf.database.db_max_retry_interval,
             retry_on_disconnect=True,
             retry_on_deadlock=True,
-            exception_checker=lambda e: (
-                isinstance(e, _PartitionGone) or facade.is_unavailable(e)
-            ),
+            exception_checker=_is_transient,
         )
 
     # -- schema -----------------------------------------------------------
@@ -133,32 +141,48 @@ class Connection(base.Connection):
         return stored
 
     def _write(self, events):
-        if self._partitions is not None:
-            self._partitions.ensure(
-                self.facade.engine, {e.generated for e in events}
-            )
-        try:
-            with self.facade.writer() as conn:
-                return writer.record(
-                    conn, self.dialect, events, self._known_trait_types
+        for attempt in range(1, PARTITION_ATTEMPTS + 1):
+            if self._partitions is not None:
+                self._partitions.ensure(
+                    self.facade.engine, {e.generated for e in events}
                 )
-        except (db_exc.DBError, sa.exc.DBAPIError) as e:
-            if self._partitions is not None and partitions.is_missing(e):
-                # The expirer of another process dropped a partition this
-                # one still knew of: look again and retry.
+            try:
+                with self.facade.writer() as conn:
+                    return writer.record(
+                        conn, self.dialect, events, self._known_trait_types
+                    )
+            except (db_exc.DBError, sa.exc.DBAPIError) as e:
+                if self._partitions is None or not partitions.is_missing(e):
+                    raise
+                # The expirer of another process dropped a partition
+                # this one still knew of: look again and retry at once.
                 self._partitions.forget()
-                raise _PartitionGone() from e
-            raise
+                if attempt == PARTITION_ATTEMPTS:
+                    # Dropped again each time (late events older than
+                    # the time to live, while the expirer runs): wait
+                    # and retry as in an outage, and if that does not
+                    # last long enough, tell the caller to send them
+                    # again later.
+                    raise PartitionsDropped(
+                        "The partitions for these events were dropped "
+                        "while they were written; retry later."
+                    ) from e
 
     # -- reading ------------------------------------------------------------
 
     def _event_type_name(self, type_id: int) -> str:
         """The name of an event type id, from a cache reloaded on a miss
-        (on a connection of its own: the caller's may be streaming)."""
+        (on a connection of its own: the caller's may be streaming). The
+        reload runs outside ``_rows``: its failures are translated here,
+        or a database lost between the two queries would be a 500."""
         name = self._type_names.get(type_id)
         if name is None:
             t = tables.event_type
-            with self._type_names_lock, self.facade.reader() as conn:
+            with (
+                translate_errors(),
+                self._type_names_lock,
+                self.facade.reader() as conn,
+            ):
                 self._type_names = dict(
                     conn.execute(sa.select(t.c.id, t.c.name)).all()
                 )
@@ -293,14 +317,17 @@ class Connection(base.Connection):
 
     # -- expiry -------------------------------------------------------------
 
+    def _drop_storage_before(self, before):
+        if self._partitions is None:
+            return 0
+        with translate_errors(), self.facade.autocommit() as conn:
+            dropped = partitions.drop_before(conn, before)
+        self._partitions.forget()
+        return dropped
+
     def _delete_events_before(self, before, max_count):
         with translate_errors():
-            dropped = 0
-            if self._partitions is not None:
-                with self.facade.autocommit() as conn:
-                    dropped = partitions.drop_before(conn, before)
-                self._partitions.forget()
-            return dropped + self._retry_writes(self._delete_rows_before)(
+            return self._retry_writes(self._delete_rows_before)(
                 before, max_count
             )
 

@@ -22,6 +22,8 @@ from oslo_db import exception as db_exc
 from oslo_log import log
 import sqlalchemy as sa
 
+from panko.storage.sqlalchemy import facade
+
 LOG = log.getLogger(__name__)
 
 PREFIX = "event_p"
@@ -148,6 +150,10 @@ class PartitionSet:
                             with conn.begin():
                                 self._create(conn, start)
                         except (sa.exc.DBAPIError, db_exc.DBError) as e:
+                            if facade.is_unavailable(e):
+                                # Not knowing whether it was made, the
+                                # write must not go on as if it was.
+                                raise
                             # Another process made it first.
                             LOG.debug(
                                 "Partition for %s not created: %s", start, e

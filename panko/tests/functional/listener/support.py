@@ -6,8 +6,9 @@
   priority ``sample``, event_type = topic, payload = a list of
   ``Event.serialize()`` dicts with ``message_signature``), and kombu to
   look into queues and remove everything at the end.
-* ``TcpProxy``: a forwarder the tests cut and restore to make a server
-  unreachable without touching the shared one.
+
+``panko.tests.faultproxy`` makes a server unreachable without touching
+the shared one.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ import contextlib
 import datetime
 import json
 import os
-import select
-import socket
-import threading
 import time
 import uuid
 
@@ -183,96 +181,3 @@ class Bus:
         with contextlib.suppress(Exception), self._kombu.channel() as ch:
             ch.exchange_delete(self.exchange)
         self._kombu.release()
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to ``target`` until cut.
-
-    When cut, it closes the connections it carries and resets new ones,
-    as a server that went away would; the port stays reserved so the
-    client finds the server again at the same address on restore.
-    """
-
-    def __init__(self, host: str, port: int):
-        self._target = (host, port)
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(64)
-        self.port = self._listener.getsockname()[1]
-        self._open = True
-        self._lock = threading.Lock()
-        self._pairs: set[tuple[socket.socket, socket.socket]] = set()
-        self._closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def cut(self) -> None:
-        with self._lock:
-            self._open = False
-            pairs, self._pairs = self._pairs, set()
-        for pair in pairs:
-            for sock in pair:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def restore(self) -> None:
-        with self._lock:
-            self._open = True
-
-    def close(self) -> None:
-        self._closed = True
-        self.cut()
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                is_open = self._open
-            if not is_open:
-                _reset(client)
-                continue
-            try:
-                upstream = socket.create_connection(self._target, timeout=5)
-            except OSError:
-                _reset(client)
-                continue
-            upstream.settimeout(None)
-            pair = (client, upstream)
-            with self._lock:
-                self._pairs.add(pair)
-            threading.Thread(
-                target=self._pump, args=(pair,), daemon=True
-            ).start()
-
-    def _pump(self, pair) -> None:
-        client, upstream = pair
-        other = {client: upstream, upstream: client}
-        try:
-            while True:
-                ready, _, _ = select.select(list(other), [], [], 1.0)
-                for sock in ready:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    other[sock].sendall(data)
-        except OSError:
-            return
-        finally:
-            with self._lock:
-                self._pairs.discard(pair)
-            _reset(client)
-            _reset(upstream)
-
-
-def _reset(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.setsockopt(
-            socket.SOL_SOCKET,
-            socket.SO_LINGER,
-            b"\x01\x00\x00\x00\x00\x00\x00\x00",
-        )
-    with contextlib.suppress(OSError):
-        sock.close()

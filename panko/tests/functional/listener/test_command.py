@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from panko.tests import faultproxy
 from panko.tests.functional.listener import support
 
 COMMAND = os.path.join(os.path.dirname(sys.executable), "panko-listener")
@@ -112,8 +113,8 @@ def test_workers_share_the_queue_restart_and_stop_on_sigterm(
 def test_one_process_stops_during_an_outage_and_keeps_the_messages(
     tmp_path, bus, storage_conn
 ):
-    proxy = support.TcpProxy("127.0.0.1", 5432)
-    proxy.cut()
+    proxy = faultproxy.FaultProxy("127.0.0.1", 5432)
+    proxy.refuse()
     url = storage_conn.url.replace(
         "127.0.0.1:5432", "127.0.0.1:%d" % proxy.port
     )

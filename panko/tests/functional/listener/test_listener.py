@@ -10,6 +10,7 @@ import pytest
 from panko import storage
 from panko.listener import replay
 from panko.storage import models
+from panko.tests import faultproxy
 from panko.tests.functional.listener import support
 
 SECRET = "shared telemetry secret"
@@ -85,7 +86,7 @@ def test_database_outage_every_event_arrives_once(
     bus, listener_conf, start_listener, storage_conn, caplog
 ):
     caplog.set_level(logging.INFO)
-    proxy = support.TcpProxy("127.0.0.1", 5432)
+    proxy = faultproxy.FaultProxy("127.0.0.1", 5432)
     try:
         url = storage_conn.url.replace(
             "127.0.0.1:5432", "127.0.0.1:%d" % proxy.port
@@ -95,7 +96,7 @@ def test_database_outage_every_event_arrives_once(
         before = published(bus, messages=4, per_message=2)
         wait_for_stored(storage_conn, 8)
 
-        proxy.cut()
+        proxy.refuse()
         during = published(bus, messages=30, per_message=2, start=100)
         outage_started = time.monotonic()
         support.wait_until(
@@ -111,7 +112,7 @@ def test_database_outage_every_event_arrives_once(
         assert ready >= 30 - 20
         assert "The listener keeps running" in caplog.text
 
-        proxy.restore()
+        proxy.resume()
         wait_for_stored(storage_conn, 68, timeout=30)
         support.wait_until(
             lambda: bus.depth(bus.queue) == (0, 1),
@@ -285,7 +286,7 @@ def test_a_message_the_storage_keeps_failing_on_is_dead_lettered(
 def test_broker_outage_the_listener_reconnects(
     bus, listener_conf, start_listener, storage_conn
 ):
-    proxy = support.TcpProxy("127.0.0.1", 5672)
+    proxy = faultproxy.FaultProxy("127.0.0.1", 5672)
     try:
         listener_conf.set_override(
             "transport_url",
@@ -300,7 +301,7 @@ def test_broker_outage_the_listener_reconnects(
         before = published(bus, messages=3, per_message=2)
         wait_for_stored(storage_conn, 6)
 
-        proxy.cut()
+        proxy.refuse()
         support.wait_until(
             lambda: bus.depth(bus.queue)[1] == 0,
             what="the broker seeing the consumer gone",
@@ -313,7 +314,7 @@ def test_broker_outage_the_listener_reconnects(
         ready, consumers = bus.depth(bus.queue)
         assert consumers == 0 and 20 <= ready <= 26
 
-        proxy.restore()
+        proxy.resume()
         wait_for_stored(storage_conn, 26, timeout=40)
         support.wait_until(
             lambda: bus.depth(bus.queue) == (0, 1),
