@@ -75,7 +75,7 @@ CALLER_PROJECTS = (
 )
 # Projects most events and callers have, so that a caller has events of
 # its own to miss.
-BUSY_PROJECTS = ("p1", "p", "p%", "proj-a")
+BUSY_PROJECTS = ("p1", "p%")
 USERS = ("u1", "u10", "U1", "u%", "u_", "ü", "u1 ")
 CALLER_USERS = ("u1", "u10", "U1", "u%", "u_", "nobody")
 ROLE_SETS = (

@@ -97,6 +97,21 @@ def test_spoofed_headers_are_replaced_by_the_tokens(
     assert listed(resp) == ["ev-a1", "ev-a2"]
 
 
+def test_spoofed_legacy_headers_are_removed(keystone_api, tokens, sample):
+    """The old names of the identity headers cannot widen a token."""
+    headers = {
+        "X-Auth-Token": token(tokens, ["member"]),
+        "X-Tenant-Id": "project-b",
+        "X-Tenant": "project-b",
+        "X-Role": "admin",
+        "X-User": "admin-user",
+        "X-Service-Roles": "admin",
+    }
+    resp = keystone_api.get("/v2/events?" + test_rbac.ALL, headers=headers)
+    assert listed(resp) == ["ev-a1", "ev-a2"]
+    keystone_api.get("/v2/event_types", headers=headers, status=403)
+
+
 def test_admin_token(keystone_api, tokens, sample):
     headers = {
         "X-Auth-Token": token(tokens, ["admin"], "admin-project", "admin")
