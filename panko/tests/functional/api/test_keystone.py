@@ -16,6 +16,7 @@ import webtest
 
 from panko.api import app as api_app
 from panko.tests import apidata
+from panko.tests import keystone_stub
 from panko.tests.functional.api import routes
 from panko.tests.functional.api import test_post
 from panko.tests.functional.api import test_rbac
@@ -273,3 +274,54 @@ def test_service_reader_sees_only_its_own_project(
         "/v2/events/from-ceilometer-a", headers=service, status=404
     )
     keystone_api.get("/v2/events/ev-a1", headers=service, status=404)
+
+
+# -- a real validation round trip ---------------------------------------------
+
+
+@pytest.fixture
+def keystone():
+    stub = keystone_stub.KeystoneStub()
+    yield stub
+    stub.stop()
+
+
+def test_tokens_validated_by_a_keystone(
+    tmp_path, keystone, storage_conn, sample
+):
+    """authtoken asks a (local) Keystone about every token; those it
+    refuses, and the expired one it returns, are 401 before the API
+    touches the database."""
+    spy = StorageSpy(storage_conn)
+    path = apidata.write_config(
+        tmp_path / "panko-keystone.conf",
+        storage_conn.url,
+        api={"auth_mode": "keystone"},
+        keystone_authtoken=keystone.middleware_options(),
+    )
+    api = webtest.TestApp(
+        api_app.load_app(apidata.load_conf(path), connection=spy)
+    )
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    expired = keystone.add_token(
+        ["admin"], "admin-project", "admin-user", past.replace(tzinfo=None)
+    )
+    for headers in (
+        {},
+        {"X-Auth-Token": "unknown"},
+        {"X-Auth-Token": expired},
+    ):
+        for method, route in GUARDED:
+            resp = test_rbac.call(api, method, route, headers)
+            assert resp.status_int == 401, (headers, method, route)
+    assert spy.used == []
+    assert {"unknown", expired} <= set(keystone.validated)
+
+    member = {
+        "X-Auth-Token": keystone.add_token(["member"], "project-a", "user-a")
+    }
+    assert listed(api.get("/v2/events?" + test_rbac.ALL, headers=member)) == [
+        "ev-a1",
+        "ev-a2",
+    ]
+    assert member["X-Auth-Token"] in keystone.validated
