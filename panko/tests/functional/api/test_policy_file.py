@@ -153,3 +153,16 @@ def _rules():
     from panko import policies
 
     return policies.list_rules()
+
+
+def test_a_default_policy_yaml_created_later_applies(
+    make_app, sample, tmp_path
+):
+    """The default policy_file, policy.yaml beside panko.conf, is looked
+    for again on each request until it exists."""
+    api = make_app()
+    assert api.get("/v2/events", headers=apidata.MEMBER_A).json
+    PolicyFile(tmp_path / "policy.yaml").write(
+        {"telemetry:events:index": "role:admin"}
+    )
+    api.get("/v2/events", headers=apidata.MEMBER_A, status=403)
