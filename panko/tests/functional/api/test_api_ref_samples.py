@@ -17,11 +17,9 @@ import webtest
 
 from panko import policies
 from panko.api import app as api_app
-from panko.api.controllers import root
-from panko.api.controllers.v2 import root as v2_root
 from panko.tests import apidata
 from panko.tests import apiref
-from panko.tests.functional.api import test_rbac
+from panko.tests.functional.api import routes
 
 API_REF = apiref.ROOT / "api-ref" / "source"
 SUFFIXES = ("-request.json", "-request.txt", "-response.json", "-response.txt")
@@ -123,8 +121,8 @@ def _generic(path: str) -> str:
 def served_routes() -> set[tuple[str, str]]:
     """(method, path) of every route of the packaged pipeline: the
     mounts of its noauth composite, the methods of the version
-    documents, the healthcheck's and those the route walk of
-    test_rbac finds under /v2."""
+    documents, the healthcheck's and those the route walk (routes.py)
+    finds in the controllers."""
     paste = configparser.ConfigParser()
     paste.read(api_app.PACKAGED_PASTE_FILE)
     mounts = {
@@ -137,15 +135,9 @@ def served_routes() -> set[tuple[str, str]]:
         "/healthcheck": "healthcheck",
         "/v2": "v2_noauth_pipeline",
     }
-    routes = {(m, "/healthcheck") for m in HEALTHCHECK_METHODS}
-    for path, controller in (
-        ("/", root.VersionsController),
-        ("/v2", v2_root.V2Controller),
-    ):
-        handlers = controller.index._pecan["generic_handlers"]
-        routes |= {(m, path) for m in handlers if m != "DEFAULT"}
-    routes |= {(m, _generic(p)) for m, p in test_rbac.routes()}
-    return routes
+    served = {(m, "/healthcheck") for m in HEALTHCHECK_METHODS}
+    served |= {(m, _generic(p)) for m, p in routes.walk()}
+    return served
 
 
 def test_the_api_ref_documents_every_route_and_no_other():
