@@ -225,6 +225,12 @@ class Connection(base.Connection):
         if marker is not None:
             where.append(query.after_marker(sort, marker))
         branches = query.scope_branches(event_filter)
+        if event_filter.message_id is not None:
+            # At most one row. Ordering it would let PostgreSQL walk a
+            # project's events in index order in every partition, looking
+            # for that row, instead of probing the message_id index.
+            selects = [sa.select(*columns).where(*where, *b) for b in branches]
+            return selects[0] if len(selects) == 1 else sa.union_all(*selects)
 
         def ordered(branch):
             stmt = (
