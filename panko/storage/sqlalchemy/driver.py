@@ -23,6 +23,7 @@ from panko.storage import base
 from panko.storage import exceptions
 from panko.storage import models
 from panko.storage.sqlalchemy import codec
+from panko.storage.sqlalchemy import counts
 from panko.storage.sqlalchemy import facade
 from panko.storage.sqlalchemy import partitions
 from panko.storage.sqlalchemy import query
@@ -221,10 +222,16 @@ class Connection(base.Connection):
                 {
                     "generated": union.c.generated,
                     "message_id": union.c.message_id,
+                    "position": union.c.position,
                 },
             )
         )
         return stmt.limit(limit) if limit is not None else stmt
+
+    def _count_events(self, event_filter, grouping, limit):
+        stmt = counts.statement(event_filter, grouping, limit, self.dialect)
+        for row in self._rows(stmt, limit):
+            yield counts.decode(row, grouping)
 
     def get_event_types(self) -> Iterator[str]:
         t = tables.event_type

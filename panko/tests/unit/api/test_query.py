@@ -217,7 +217,7 @@ def test_sorts():
         (
             "event_type:asc",
             "Cannot sort by 'event_type': the sort keys are generated, "
-            "message_id.",
+            "message_id, position.",
         ),
         (
             "generated:up",
@@ -225,7 +225,8 @@ def test_sorts():
         ),
         (
             ":asc",
-            "Cannot sort by '': the sort keys are generated, message_id.",
+            "Cannot sort by '': the sort keys are generated, message_id, "
+            "position.",
         ),
     ],
 )
