@@ -53,6 +53,7 @@ ROUTES = routes()
 def test_the_walk_finds_every_route():
     assert ROUTES == [
         ("GET", "/v2/capabilities"),
+        ("GET", "/v2/event_counts"),
         ("GET", "/v2/event_types"),
         ("GET", "/v2/event_types/id-0"),
         ("GET", "/v2/event_types/id-0/traits"),
