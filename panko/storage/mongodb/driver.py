@@ -77,6 +77,8 @@ _END = object()
 RESERVATION_TIMEOUT = 300
 
 _write_locks: dict[str, threading.Lock] = {}
+# The last position reserved by this process, by URL, under its lock.
+_last_reserved: dict[str, int] = {}
 _write_locks_guard = threading.Lock()
 
 
@@ -250,13 +252,17 @@ class Connection(base.Connection):
         when another writer reserved in between.
         """
         reserved_at = reserved_at or _now()
+        # The last position this process reserved is usually still the
+        # last one: try it before reading the counter.
+        last = _last_reserved.get(self.url)
         while True:
-            counter = self.meta.find_one({"_id": schema.POSITION_DOC})
-            if counter is None:
-                raise RuntimeError(
-                    "The position counter is missing: run panko-dbsync."
-                )
-            last = counter["last"]
+            if last is None:
+                counter = self.meta.find_one({"_id": schema.POSITION_DOC})
+                if counter is None:
+                    raise RuntimeError(
+                        "The position counter is missing: run panko-dbsync."
+                    )
+                last = counter["last"]
             reserved = self.meta.find_one_and_update(
                 {"_id": schema.POSITION_DOC, "last": {"$eq": last}},
                 {
@@ -270,7 +276,9 @@ class Connection(base.Connection):
                 },
             )
             if reserved is not None:
+                _last_reserved[self.url] = last + count
                 return last + 1
+            last = None
 
     def _release(self, first: int, reserved_at: datetime.datetime) -> None:
         """The batch's insert is over: its range is no longer in flight
@@ -283,15 +291,19 @@ class Connection(base.Connection):
                 first,
                 RESERVATION_TIMEOUT,
             )
-        self.meta.update_one(
+        counter = self.meta.find_one_and_update(
             {"_id": schema.POSITION_DOC},
             {"$pull": {"inflight": {"first": {"$eq": bson.Int64(first)}}}},
+            return_document=pymongo.ReturnDocument.AFTER,
         )
         stale = now - datetime.timedelta(seconds=RESERVATION_TIMEOUT)
-        self.meta.update_one(
-            {"_id": schema.POSITION_DOC, "inflight.at": {"$lt": stale}},
-            {"$pull": {"inflight": {"at": {"$lt": stale}}}},
-        )
+        if counter and any(
+            e["at"] < stale for e in counter.get("inflight", ())
+        ):
+            self.meta.update_one(
+                {"_id": schema.POSITION_DOC},
+                {"$pull": {"inflight": {"at": {"$lt": stale}}}},
+            )
 
     def horizon(self) -> int:
         """The first position a reader in position order must not return
