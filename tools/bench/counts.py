@@ -138,6 +138,12 @@ def scenarios(client: Client):
             member,
         ),
         (
+            "listing: latest 100 (to compare)",
+            "/v2/events",
+            ALL + [("sort", "generated:desc"), ("limit", "100")],
+            ADMIN,
+        ),
+        (
             "cursor: 100 after newest-1000",
             "/v2/events",
             ALL
