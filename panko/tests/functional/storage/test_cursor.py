@@ -8,6 +8,7 @@ import threading
 import bson
 import pytest
 
+from panko import storage
 from panko.storage import models
 from panko.tests import eventgen
 
@@ -86,23 +87,37 @@ def test_cursor_keeps_the_project_scope(storage_conn):
     ]
 
 
-def test_poller_never_misses_nor_repeats_beside_writers(storage_conn):
-    """Writers store batches from several threads while a poller reads
-    "after the last position I got" in small pages: at the end it has
-    every event exactly once, in increasing positions."""
-    writers, batches, size = 4, 15, 7
-    expected, errors = set(), []
-    done = threading.Event()
+def _second_process(conf, storage_conn):
+    """Another driver on the same database, as another process has: its
+    own connections and, on MongoDB, its own writer lock (which is per
+    URL), so that its batches race this one's."""
+    url = storage_conn.url
+    if url.startswith("mongodb"):
+        url += ("&" if "?" in url else "?") + "connectTimeoutMS=20001"
+    return storage.get_connection(conf, url)
 
-    def write():
+
+def test_poller_never_misses_nor_repeats_beside_writers(conf, storage_conn):
+    """Writers in two "processes" store batches from several threads
+    while a poller reads "after the last position I got" in small pages:
+    at the end it has every event exactly once, in increasing
+    positions."""
+    writers, batches, size = 4, 15, 7
+    errors = []
+    other = _second_process(conf, storage_conn)
+
+    def write(connection):
         try:
             for _ in range(batches):
                 batch = [eventgen.event() for _ in range(size)]
-                storage_conn.record_events(batch)
+                connection.record_events(batch)
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=write) for _ in range(writers)]
+    threads = [
+        threading.Thread(target=write, args=(conn,))
+        for conn in [storage_conn, other] * (writers // 2)
+    ]
     for thread in threads:
         thread.start()
     seen, last = [], 0
@@ -116,14 +131,15 @@ def test_poller_never_misses_nor_repeats_beside_writers(storage_conn):
             seen.append(event.message_id)
         return page
 
-    while not done.is_set():
-        poll()
-        if not any(t.is_alive() for t in threads):
-            done.set()
-    for thread in threads:
-        thread.join()
-    while poll():
-        pass
+    try:
+        while any(t.is_alive() for t in threads):
+            poll()
+        for thread in threads:
+            thread.join()
+        while poll():
+            pass
+    finally:
+        other.close()
     assert errors == []
     expected = {
         e.message_id for e in storage_conn.get_events(F(after_position=0))
