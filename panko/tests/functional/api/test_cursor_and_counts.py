@@ -286,3 +286,23 @@ def test_bad_counts_are_refused(api, params, message):
 def test_counts_need_an_identity_and_a_role(api, sample):
     counts(api, headers=apidata.NO_ROLES, status=403)
     counts(api, headers=apidata.SERVICE, status=403)
+
+
+def test_counts_take_their_arguments_in_a_json_body(api, sample):
+    resp = api.request(
+        "/v2/event_counts",
+        method="GET",
+        body=json.dumps(
+            {
+                "q": [{"field": "all_tenants", "value": "True"}],
+                "group_by": ["generated"],
+                "bucket": "day",
+                "limit": 1,
+            }
+        ).encode(),
+        headers=ADMIN | {"Content-Type": "application/json"},
+    )
+    assert resp.json == {
+        "groups": [{"generated": "2026-01-01T00:00:00", "count": 2}],
+        "truncated": True,
+    }
