@@ -52,7 +52,9 @@ def events_from_body(body: Any) -> list[models.Event]:
 
 
 def event_from_dict(data: Any, index: int = 0) -> models.Event:
-    """One checked event from its serialized form."""
+    """One checked event from its serialized form. A ``position``, as
+    GET /v2/events gives it, is accepted and ignored: the storage that
+    takes the event gives it its own."""
     if not isinstance(data, dict):
         raise InvalidEventData(
             index, "an event must be a JSON object, not %s" % _json_type(data)
@@ -64,6 +66,7 @@ def event_from_dict(data: Any, index: int = 0) -> models.Event:
         "traits",
         "raw",
         "message_signature",
+        "position",
     }
     if unknown:
         raise InvalidEventData(

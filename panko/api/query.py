@@ -9,6 +9,9 @@ and a ``value`` given as text (``q.field=...&q.op=...`` or a JSON body
   ISO 8601;
 * ``all_tenants``: a boolean, ``eq`` only, deciding the project scope of
   an admin (see ``panko.api.rbac``);
+* ``position`` (panko's addition): the events stored after a position,
+  ``gt`` or ``ge`` a non-negative integer (``type`` is not looked at);
+  the name no longer reaches a trait called so;
 * any other field is a trait, of ``type`` string (the default), integer,
   float or datetime, compared with ``op`` (default ``eq``).
 
@@ -35,6 +38,8 @@ EVENT_FIELDS = {
     "end_timestamp": "le",
     "all_tenants": "eq",
 }
+POSITION_FIELD = "position"
+POSITION_OPS = ("gt", "ge")
 TRAIT_TYPES = ("string", "integer", "float", "datetime")
 DEFAULT_SORT_DIR = "asc"
 
@@ -65,7 +70,13 @@ def parse_conditions(conditions: list[Condition]) -> EventQuery:
     all_tenants = None
     for index, condition in enumerate(conditions):
         field, op, value = _check_condition(index, condition)
-        if field in EVENT_FIELDS:
+        if field == POSITION_FIELD:
+            if "after_position" in fields:
+                raise errors.BadRequest(
+                    "The field position appears in more than one condition."
+                )
+            fields["after_position"] = _after_position(op, value)
+        elif field in EVENT_FIELDS:
             if field in fields or (
                 field == "all_tenants" and all_tenants is not None
             ):
@@ -124,6 +135,27 @@ def _check_condition(index: int, condition: Condition) -> tuple[str, str, str]:
             % (condition.type, field, ", ".join(TRAIT_TYPES))
         )
     return field, op, value
+
+
+def _after_position(op: str, value: str) -> int:
+    """The position events must come after, from ``position gt|ge P``.
+    Like the other event fields, ``type`` is not looked at: the value
+    must be an integer whatever it says."""
+    if op not in POSITION_OPS:
+        raise errors.BadRequest(
+            "The field position accepts only the operators %s, not %s."
+            % (" and ".join(POSITION_OPS), op)
+        )
+    text = value.strip()
+    if not text.isascii() or not text.isdigit():
+        raise errors.BadRequest(
+            "The value %r of position is not a non-negative integer."
+            % value[:100]
+        )
+    position = int(text)
+    if position >= 2**63:
+        raise errors.BadRequest("The position %d is too large." % position)
+    return position if op == "gt" else position - 1
 
 
 def _convert(dtype: int, field: str, value: str) -> Any:

@@ -53,7 +53,17 @@ def event(e: models.Event) -> dict:
         "traits": [trait(t) for t in e.traits],
         "generated": e.generated.isoformat(),
         "raw": e.raw,
+        "position": e.position,
     }
+
+
+def group(keys: tuple[str, ...], g: models.Group) -> dict:
+    """One group of a count: its values under their keys, then count."""
+    item = {}
+    for key, value in zip(keys, g.values, strict=True):
+        item[key] = value.isoformat() if key == "generated" else value
+    item["count"] = g.count
+    return item
 
 
 def flatten(capabilities: dict, prefix: str = "") -> dict[str, bool]:

@@ -68,6 +68,10 @@ class Event(wtypes.Base):
     raw = JsonType()
     "The notification the event was built from, when it was kept"
 
+    position = int
+    "Where the event is in the order it was stored (panko's addition: "
+    "follow it with q.field=position&q.op=gt; clients of Panko 10 ignore it)"
+
 
 class Capabilities(wtypes.Base):
     """What the API and the configured storage driver support, as

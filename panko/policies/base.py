@@ -42,6 +42,7 @@ rules = [
         operations=[
             {"path": "/v2/events", "method": "GET"},
             {"path": "/v2/events/{message_id}", "method": "GET"},
+            {"path": "/v2/event_counts", "method": "GET"},
         ],
     ),
 ]

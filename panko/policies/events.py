@@ -43,6 +43,16 @@ rules = [
         ),
     ),
     policy.DocumentedRuleDefault(
+        name=EVENTS % "count",
+        check_str=base.ADMIN_OR_PROJECT_READER,
+        scope_types=base.PROJECT_SCOPE,
+        description="Count the events matching a query, grouped or not "
+        "(panko's addition; it defaults to the rule of the listing). The "
+        "events counted are those the caller could list: the target is "
+        "the project of the caller.",
+        operations=[{"path": "/v2/event_counts", "method": "GET"}],
+    ),
+    policy.DocumentedRuleDefault(
         name=EVENTS % "create",
         check_str=base.ADMIN_OR_SERVICE,
         scope_types=base.PROJECT_SCOPE,

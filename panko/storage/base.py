@@ -203,7 +203,10 @@ class Connection(abc.ABC):
     ) -> Iterator[models.Event]:
         """Events matching ``event_filter``, in the pagination's order.
 
-        The sort is made total (see ``Pagination.total_order``). The
+        The sort is made total (see ``Pagination.total_order``); with no
+        sort given, a filter on positions is answered in position order,
+        the order a poller reads in, anything else in
+        ``models.DEFAULT_SORT``. The
         marker is looked up under the same project scope as the query, so
         an event the caller cannot see is an unknown marker
         (:class:`~panko.storage.exceptions.InvalidMarker`), never a leak.
@@ -220,8 +223,16 @@ class Connection(abc.ABC):
             if not found:
                 raise exceptions.InvalidMarker(pagination.marker)
             marker = found[0]
+        default = (
+            models.POSITION_SORT
+            if event_filter.after_position is not None
+            else models.DEFAULT_SORT
+        )
         return self._get_events(
-            event_filter, pagination.limit, pagination.total_order(), marker
+            event_filter,
+            pagination.limit,
+            pagination.total_order(default),
+            marker,
         )
 
     @abc.abstractmethod
@@ -233,9 +244,48 @@ class Connection(abc.ABC):
         marker: models.Event | None,
     ) -> Iterator[models.Event]:
         """Events matching the filter, ordered by ``sort`` (total: its
-        last key is message_id), strictly after ``marker`` in that order
-        when given, at most ``limit`` of them. Trait values and raw are
-        returned whole."""
+        last key is message_id or position), strictly after ``marker`` in
+        that order when given, at most ``limit`` of them. Trait values and
+        raw are returned whole, and each event's position is set.
+
+        When the filter has ``after_position`` or ``sort`` starts with
+        position, an event must not be returned while an event of lower
+        position may still become visible (see ``EventFilter``)."""
+
+    def count_events(
+        self,
+        event_filter: models.EventFilter,
+        grouping: models.Grouping | None = None,
+        limit: int | None = None,
+    ) -> list[models.Group]:
+        """How many events match ``event_filter``, under its project scope.
+
+        Without a grouping (or one with no keys), one group with no
+        values. Else one group per distinct combination of values having
+        events, ordered by those values (a missing project_id, None,
+        first), at most ``limit`` of them. Counts are exact as of one
+        moment of the database; the safe horizon of positions does not
+        apply to them.
+        """
+        grouping = grouping or models.Grouping()
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be positive")
+        if not grouping.keys:
+            limit = None
+        groups = list(self._count_events(event_filter, grouping, limit))
+        if not grouping.keys and not groups:
+            return [models.Group((), 0)]
+        return groups
+
+    @abc.abstractmethod
+    def _count_events(
+        self,
+        event_filter: models.EventFilter,
+        grouping: models.Grouping,
+        limit: int | None,
+    ) -> Iterable[models.Group]:
+        """The groups of ``count_events`` (a checked grouping); with no
+        keys, one group with no values, or none when nothing matches."""
 
     @abc.abstractmethod
     def get_event_types(self) -> Iterator[str]:

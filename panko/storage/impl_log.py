@@ -43,6 +43,9 @@ class Connection(base.Connection):
     def _get_events(self, event_filter, limit, sort, marker):
         return iter(())
 
+    def _count_events(self, event_filter, grouping, limit):
+        return iter(())
+
     def get_event_types(self):
         return iter(())
 

@@ -27,9 +27,15 @@ DTYPE_NAMES = {
 DTYPE_BY_NAME = {name: dtype for dtype, name in DTYPE_NAMES.items()}
 
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge")
-SORT_KEYS = ("generated", "message_id")
+SORT_KEYS = ("generated", "message_id", "position")
 SORT_DIRS = ("asc", "desc")
 DEFAULT_SORT = (("generated", "asc"), ("message_id", "asc"))
+# The order of a poller following positions (see EventFilter).
+POSITION_SORT = (("position", "asc"),)
+
+# What counts can be grouped by, and the time buckets of ``generated``.
+GROUP_KEYS = ("event_type", "project_id", "generated")
+BUCKETS = {"hour": 3600, "day": 86400}
 
 # The trait whose text value names the project an event belongs to.
 PROJECT_TRAIT = "project_id"
@@ -123,6 +129,12 @@ class EventFilter:
     * ``admin_project`` set: events of that project and events that have
       no project_id trait (an admin without all_tenants).
     * neither: every event (an admin with all_tenants, or internal use).
+
+    ``after_position``: only events whose position is greater. Used
+    alone or with others, it is what a poller asks repeatedly: the
+    storage answers it so that, read in position order, an event never
+    shows up after an event of higher position was returned (on MongoDB
+    by holding back positions still being written, see the driver).
     """
 
     start_timestamp: datetime.datetime | None = None
@@ -133,6 +145,7 @@ class EventFilter:
     project: str | None = None
     user: str | None = None
     admin_project: str | None = None
+    after_position: int | None = None
 
     def __post_init__(self):
         if self.project is not None and self.admin_project is not None:
@@ -170,19 +183,58 @@ class Pagination:
             if key not in SORT_KEYS or direction not in SORT_DIRS:
                 raise ValueError("bad sort %s:%s" % (key, direction))
 
-    def total_order(self) -> tuple[tuple[str, str], ...]:
-        """The sort made total: defaults when empty, and message_id as the
-        last key (in the direction of the last key given) so that equal
-        timestamps never make pages overlap or skip."""
-        sort = self.sort or DEFAULT_SORT
-        keys = [key for key, _ in sort]
-        deduped = []
+    def total_order(
+        self, default: tuple[tuple[str, str], ...] = DEFAULT_SORT
+    ) -> tuple[tuple[str, str], ...]:
+        """The sort made total: ``default`` when empty, and message_id as
+        the last key (in the direction of the last key given) so that
+        equal timestamps never make pages overlap or skip. Positions are
+        unique: keys after ``position`` would never decide anything and
+        are dropped, so that the order is the position index's."""
+        sort = self.sort or default
+        deduped: list[tuple[str, str]] = []
         for key, direction in sort:
             if key not in [k for k, _ in deduped]:
                 deduped.append((key, direction))
-        if "message_id" not in keys:
+            if key == "position":
+                return tuple(deduped)
+        if "message_id" not in [k for k, _ in deduped]:
             deduped.append(("message_id", deduped[-1][1]))
         return tuple(deduped)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Grouping:
+    """How to group a count: keys in GROUP_KEYS, each at most once, and
+    the bucket of ``generated`` (a name in BUCKETS) when it is one of
+    them."""
+
+    keys: tuple[str, ...] = ()
+    bucket: str | None = None
+
+    def __post_init__(self):
+        if len(set(self.keys)) != len(self.keys):
+            raise ValueError("a group key appears twice")
+        for key in self.keys:
+            if key not in GROUP_KEYS:
+                raise ValueError("unknown group key %r" % key)
+        if ("generated" in self.keys) != (self.bucket is not None):
+            raise ValueError("a bucket goes with generated, and only then")
+        if self.bucket is not None and self.bucket not in BUCKETS:
+            raise ValueError("unknown bucket %r" % self.bucket)
+
+    @property
+    def bucket_seconds(self) -> int:
+        return BUCKETS[self.bucket] if self.bucket else 0
+
+
+class Group(NamedTuple):
+    """One group of a count: its values, in the order of the grouping's
+    keys (an event type name, a project_id or None, the start of a time
+    bucket as a naive UTC datetime), and how many events it has."""
+
+    values: tuple
+    count: int
 
 
 @dataclasses.dataclass(slots=True)

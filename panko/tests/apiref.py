@@ -379,6 +379,24 @@ SAMPLES = (
         READER_A,
         status=400,
     ),
+    Sample(
+        "events-list-after-position",
+        "GET",
+        "/v2/events"
+        + _query(
+            *_condition("position", "gt", "2", "integer"),
+            *_condition("all_tenants", "eq", "True"),
+            ("limit", "2"),
+        ),
+        ADMIN,
+    ),
+    Sample(
+        "events-list-bad-position",
+        "GET",
+        "/v2/events" + _query(*_condition("position", "lt", "2", "integer")),
+        READER_A,
+        status=400,
+    ),
     Sample("events-show", "GET", "/v2/events/" + EV_CREATE_A, READER_A),
     Sample(
         "events-show-not-found",
@@ -417,6 +435,34 @@ SAMPLES = (
         SERVICE,
         status=503,
         kind=UNAVAILABLE,
+    ),
+    Sample(
+        "event-counts-show",
+        "GET",
+        "/v2/event_counts"
+        + _query(
+            *_condition("event_type", "eq", "compute.instance.create.end")
+        ),
+        READER_A,
+    ),
+    Sample(
+        "event-counts-grouped",
+        "GET",
+        "/v2/event_counts"
+        + _query(
+            *_condition("all_tenants", "eq", "True"),
+            ("group_by", "project_id"),
+            ("group_by", "generated"),
+            ("bucket", "day"),
+        ),
+        ADMIN,
+    ),
+    Sample(
+        "event-counts-bad-group",
+        "GET",
+        "/v2/event_counts" + _query(("group_by", "generated")),
+        ADMIN,
+        status=400,
     ),
     Sample("event-types-list", "GET", "/v2/event_types", ADMIN),
     Sample(

@@ -226,7 +226,8 @@ def purge(connection) -> None:
         connection.events.delete_many({})
         connection.event_types.delete_many({})
         connection.meta.update_one(
-            {"_id": "position"}, {"$set": {"last": bson.Int64(0)}}
+            {"_id": "position"},
+            {"$set": {"last": bson.Int64(0)}, "$unset": {"inflight": ""}},
         )
         return
     dialect = getattr(connection, "dialect", None)

@@ -7,18 +7,20 @@ filters, ``schema.py`` for the indexes and why each exists, and
 Positions. A batch reserves a range of positions by incrementing the
 counter document (one atomic ``findAndModify``), then inserts its events.
 Positions are therefore unique, and increase with the order in which
-batches reserve them. Writers of one process (every driver instance on
-the same URL) reserve and insert under one lock, so inside a process
-positions also follow the order in which events become visible: a reader
-that has seen position P never later finds an event of that process with
-a smaller one. Writers in different processes are not serialised: while
-one inserts its range another may insert a higher range first, so an
-event can become visible after an event of another process with a higher
-position, by the time one insert takes. Closing that gap for good needs
-every batch in a multi-document transaction with the counter (a replica
-set, and a distributed transaction per batch on a sharded cluster), which
-panko does not impose; ``doc/source/admin/mongodb.rst`` says how a reader
-that follows positions allows for it.
+batches reserve them. Writers in different processes are not serialised:
+while one inserts its range another may insert a higher range first, so
+an event can become visible after an event of another process with a
+higher position. Readers that follow positions are protected by a safe
+horizon (see ``horizon()``): the same ``findAndModify`` that reserves a
+range notes it in the counter document as in flight, and the batch
+removes it once its insert returned; a read in position order only
+returns positions below the first range still in flight (or at most the
+last position reserved when none is), read from that one document
+before the events. An event therefore never becomes visible below a
+position a reader was already given. A range left in flight for more
+than ``RESERVATION_TIMEOUT`` seconds (its writer died) is ignored and
+removed by the next batch; a writer that is still inserting after that
+long logs an error, since a reader may then have gone past its events.
 
 Event types are read from the events themselves (``distinct`` on the
 ``type_time_id`` index), so they are exact even while the TTL monitor
@@ -34,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
+import datetime
 import threading
 import time
 from typing import Any
@@ -69,7 +72,13 @@ SERVER_SELECTION_TIMEOUT_MS = 5000
 
 _END = object()
 
+# Seconds after which a range of positions still noted as in flight is
+# taken for the range of a writer that died (see the module docstring).
+RESERVATION_TIMEOUT = 300
+
 _write_locks: dict[str, threading.Lock] = {}
+# The last position reserved by this process, by URL, under its lock.
+_last_reserved: dict[str, int] = {}
 _write_locks_guard = threading.Lock()
 
 
@@ -216,27 +225,95 @@ class Connection(base.Connection):
 
     def _record_events(self, events: list[models.Event]) -> Iterable[str]:
         with self._write_lock:
-            first = self._retried(lambda: self._reserve(len(events)))
-            docs = [
-                documents.event_document(event, position)
-                for position, event in enumerate(events, first)
-            ]
-            stored = self._retried(lambda: self._insert(docs, first))
+            reserved_at = _now()
+            first = self._retried(
+                lambda: self._reserve(len(events), reserved_at)
+            )
+            try:
+                docs = [
+                    documents.event_document(event, position)
+                    for position, event in enumerate(events, first)
+                ]
+                stored = self._retried(lambda: self._insert(docs, first))
+            finally:
+                self._retried(lambda: self._release(first, reserved_at))
         self._retried(lambda: self._note_types(events))
         return stored
 
-    def _reserve(self, count: int) -> int:
-        """Reserve ``count`` positions; return the first."""
+    def _reserve(
+        self, count: int, reserved_at: datetime.datetime | None = None
+    ) -> int:
+        """Reserve ``count`` positions, noted as in flight; return the
+        first.
+
+        A compare-and-set on the last position, so that the range noted
+        in flight is the one reserved, in the same atomic update (an
+        update cannot read the value it increments); it is tried again
+        when another writer reserved in between.
+        """
+        reserved_at = reserved_at or _now()
+        # The last position this process reserved is usually still the
+        # last one: try it before reading the counter.
+        last = _last_reserved.get(self.url)
+        while True:
+            if last is None:
+                counter = self.meta.find_one({"_id": schema.POSITION_DOC})
+                if counter is None:
+                    raise RuntimeError(
+                        "The position counter is missing: run panko-dbsync."
+                    )
+                last = counter["last"]
+            reserved = self.meta.find_one_and_update(
+                {"_id": schema.POSITION_DOC, "last": {"$eq": last}},
+                {
+                    "$inc": {"last": bson.Int64(count)},
+                    "$push": {
+                        "inflight": {
+                            "first": bson.Int64(last + 1),
+                            "at": reserved_at,
+                        }
+                    },
+                },
+            )
+            if reserved is not None:
+                _last_reserved[self.url] = last + count
+                return last + 1
+            last = None
+
+    def _release(self, first: int, reserved_at: datetime.datetime) -> None:
+        """The batch's insert is over: its range is no longer in flight
+        (nor are ranges abandoned long ago)."""
+        now = _now()
+        if now - reserved_at > datetime.timedelta(seconds=RESERVATION_TIMEOUT):
+            LOG.error(
+                "The batch from position %d took over %d s to store: a "
+                "reader following positions may have skipped its events",
+                first,
+                RESERVATION_TIMEOUT,
+            )
         counter = self.meta.find_one_and_update(
             {"_id": schema.POSITION_DOC},
-            {"$inc": {"last": bson.Int64(count)}},
+            {"$pull": {"inflight": {"first": {"$eq": bson.Int64(first)}}}},
             return_document=pymongo.ReturnDocument.AFTER,
         )
+        stale = now - datetime.timedelta(seconds=RESERVATION_TIMEOUT)
+        if counter and any(
+            e["at"] < stale for e in counter.get("inflight", ())
+        ):
+            self.meta.update_one(
+                {"_id": schema.POSITION_DOC},
+                {"$pull": {"inflight": {"at": {"$lt": stale}}}},
+            )
+
+    def horizon(self) -> int:
+        """The first position a reader in position order must not return
+        yet: every event below it is visible or will never be."""
+        counter = self.meta.find_one({"_id": schema.POSITION_DOC})
         if counter is None:
             raise RuntimeError(
                 "The position counter is missing: run panko-dbsync."
             )
-        return counter["last"] - count + 1
+        return safe_horizon(counter, _now())
 
     def _insert(self, docs: list[dict], first: int) -> list[str]:
         """Insert ``docs``, skipping those whose message_id is stored;
@@ -298,6 +375,11 @@ class Connection(base.Connection):
         where = query.conditions(event_filter) + query.scope(event_filter)
         if marker is not None:
             where.append(query.after_marker(sort, marker))
+        if event_filter.after_position is not None or sort[0][0] == (
+            "position"
+        ):
+            horizon = self._retried(self.horizon)
+            where.append({"position": {"$lt": bson.Int64(horizon)}})
         spec = query.combine(where)
         order = query.order(sort)
 
@@ -307,6 +389,16 @@ class Connection(base.Connection):
 
         for doc in self._stream(open_cursor):
             yield documents.decode_event(doc)
+
+    def _count_events(self, event_filter, grouping, limit):
+        where = query.conditions(event_filter) + query.scope(event_filter)
+        pipeline = query.count_pipeline(query.combine(where), grouping, limit)
+
+        def open_cursor():
+            return self.events.aggregate(pipeline)
+
+        for doc in self._stream(open_cursor):
+            yield query.decode_group(doc, grouping)
 
     def get_event_types(self) -> Iterator[str]:
         names = self._retried(lambda: self.events.distinct("type"))
@@ -394,3 +486,20 @@ class Connection(base.Connection):
         removed = self._retried(delete)
         if removed:
             LOG.info("Removed %d event types no event has any more", removed)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def safe_horizon(counter: dict, now: datetime.datetime) -> int:
+    """The horizon of ``Connection.horizon`` from the counter document:
+    the first position of the oldest range in flight, one past the last
+    reserved when none is; ranges abandoned long ago do not count."""
+    stale = now - datetime.timedelta(seconds=RESERVATION_TIMEOUT)
+    firsts = [
+        entry["first"]
+        for entry in counter.get("inflight", ())
+        if entry["at"] >= stale
+    ]
+    return min(firsts, default=counter["last"] + 1)

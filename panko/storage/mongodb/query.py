@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import bson
 import pymongo
 
 from panko.storage import models
@@ -28,7 +29,7 @@ _OPERATORS = {
 }
 
 # Sort keys of the storage contract and the fields that hold them.
-FIELDS = {"generated": "time", "message_id": "_id"}
+FIELDS = {"generated": "time", "message_id": "_id", "position": "position"}
 
 
 def conditions(event_filter: models.EventFilter) -> list[dict]:
@@ -45,6 +46,10 @@ def conditions(event_filter: models.EventFilter) -> list[dict]:
         where.append({"type": {"$eq": event_filter.event_type}})
     if event_filter.message_id is not None:
         where.append({"_id": {"$eq": event_filter.message_id}})
+    if event_filter.after_position is not None:
+        where.append(
+            {"position": {"$gt": bson.Int64(event_filter.after_position)}}
+        )
     for trait_filter in event_filter.traits:
         where.append(trait_condition(trait_filter))
     return where
@@ -98,6 +103,7 @@ def after_marker(
     values = {
         "time": documents.encode_time(marker.generated),
         "_id": marker.message_id,
+        "position": marker.position,
     }
     disjuncts = []
     equal_so_far: dict[str, Any] = {}
@@ -129,3 +135,45 @@ def combine(where: list[dict]) -> dict:
     if len(where) == 1:
         return where[0]
     return {"$and": where}
+
+
+_GROUP_FIELDS = {"event_type": "$type", "project_id": "$project_id"}
+
+
+def count_pipeline(
+    spec: dict, grouping: models.Grouping, limit: int | None
+) -> list[dict]:
+    """The aggregation answering ``count_events``: the matching documents
+    grouped by an ``_id`` holding one field per group key (the bucket of
+    ``time`` as its number since 1970), sorted by those fields (a
+    missing project_id, null, sorts first), at most ``limit`` groups."""
+    key: dict[str, Any] = {}
+    for name in grouping.keys:
+        if name == "generated":
+            length = grouping.bucket_seconds * 10**6
+            key[name] = {
+                "$subtract": ["$time", {"$mod": ["$time", bson.Int64(length)]}]
+            }
+        else:
+            key[name] = {"$ifNull": [_GROUP_FIELDS[name], None]}
+    pipeline: list[dict] = [
+        {"$match": spec},
+        {"$group": {"_id": key or None, "count": {"$sum": 1}}},
+    ]
+    if grouping.keys:
+        pipeline.append(
+            {"$sort": {"_id.%s" % name: 1 for name in grouping.keys}}
+        )
+    if limit is not None:
+        pipeline.append({"$limit": limit})
+    return pipeline
+
+
+def decode_group(doc: dict, grouping: models.Grouping) -> models.Group:
+    values = []
+    for name in grouping.keys:
+        value = (doc["_id"] or {}).get(name)
+        if name == "generated":
+            value = documents.decode_time(value)
+        values.append(value)
+    return models.Group(tuple(values), doc["count"])

@@ -38,7 +38,11 @@ COLUMN_TRAITS = {
     models.USER_TRAIT: E.c.user_id,
 }
 
-_SORT_COLUMNS = {"generated": E.c.generated, "message_id": E.c.message_id}
+_SORT_COLUMNS = {
+    "generated": E.c.generated,
+    "message_id": E.c.message_id,
+    "position": E.c.position,
+}
 
 
 def event_type_id(name: str) -> sa.ScalarSelect:
@@ -62,6 +66,8 @@ def conditions(event_filter: models.EventFilter, dialect: str) -> list:
         )
     if event_filter.message_id is not None:
         where.append(E.c.message_id == event_filter.message_id)
+    if event_filter.after_position is not None:
+        where.append(E.c.position > event_filter.after_position)
     for trait_filter in event_filter.traits:
         where.append(trait_condition(trait_filter, dialect))
     return where
@@ -177,7 +183,11 @@ def after_marker(
     the first key bounds an index range on every backend.
     """
     columns = columns or _SORT_COLUMNS
-    values = {"generated": marker.generated, "message_id": marker.message_id}
+    values = {
+        "generated": marker.generated,
+        "message_id": marker.message_id,
+        "position": marker.position,
+    }
     disjuncts = []
     equal_so_far: list[Any] = []
     for key, direction in sort:

@@ -78,3 +78,20 @@ def test_values_are_operands_never_operators():
         },
         {"project_id": {"$eq": "a.b"}},
     ]
+
+
+def test_safe_horizon():
+    now = datetime.datetime(2026, 3, 1, 12, 0, 0)
+    old = now - datetime.timedelta(seconds=driver.RESERVATION_TIMEOUT + 1)
+    recent = now - datetime.timedelta(seconds=3)
+    assert driver.safe_horizon({"last": 9}, now) == 10
+    assert driver.safe_horizon({"last": 9, "inflight": []}, now) == 10
+    counter = {
+        "last": 9,
+        "inflight": [
+            {"first": 2, "at": old},
+            {"first": 7, "at": recent},
+            {"first": 5, "at": now},
+        ],
+    }
+    assert driver.safe_horizon(counter, now) == 5

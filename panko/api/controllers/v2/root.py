@@ -8,6 +8,7 @@ import webob
 from panko.api import render
 from panko.api import versions
 from panko.api.controllers.v2 import capabilities
+from panko.api.controllers.v2 import event_counts
 from panko.api.controllers.v2 import event_types
 from panko.api.controllers.v2 import events
 
@@ -18,9 +19,11 @@ def version_document(request: webob.Request) -> webob.Response:
 
 
 class V2Controller:
-    """``/v2``: events, event types and capabilities."""
+    """``/v2``: events, event types, capabilities and (panko's addition)
+    event counts."""
 
     events = events.EventsController()
+    event_counts = event_counts.EventCountsController()
     event_types = event_types.EventTypesController()
     capabilities = capabilities.CapabilitiesController()
 

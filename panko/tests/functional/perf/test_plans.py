@@ -230,3 +230,160 @@ def test_mysql_listings_are_index_ranges_without_filesort(loaded):
             assert row["key"] == index, (name, row)
             assert row["type"] != "ALL", (name, row)
             assert "filesort" not in (row["Extra"] or ""), (name, row)
+
+
+# -- the position cursor and counts -----------------------------------------
+
+POSITION_INDEX = {"postgresql": "ix_event_position", "mysql": "PRIMARY"}
+
+
+def cursor_shapes(storage_conn, events):
+    """(name, filter, marker) of a poller's reads: everything after a
+    position, a next page of it, the same in a member's scope."""
+    stored = list(
+        storage_conn.get_events(F(after_position=0), models.Pagination())
+    )
+    middle = stored[len(stored) // 2]
+    after = F(after_position=middle.position)
+    return [
+        ("cursor", after, None),
+        ("cursor_page", after, stored[len(stored) // 2 + 10]),
+        (
+            "member_cursor",
+            F(after_position=middle.position, project=perf.project(3)),
+            None,
+        ),
+    ]
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_cursor_is_a_position_index_range(loaded):
+    storage_conn, events = loaded
+    for name, event_filter, marker in cursor_shapes(storage_conn, events):
+        stmt = storage_conn._events_query(
+            event_filter, 100, models.POSITION_SORT, marker
+        )
+        plan, parents = _pg_plan(storage_conn, stmt)
+        used = set()
+        for node in _nodes(plan):
+            assert node["Node Type"] not in ("Seq Scan", "Sort"), name
+            if "Index Name" in node:
+                used.add(parents.get(node["Index Name"], node["Index Name"]))
+        assert used == {POSITION_INDEX["postgresql"]}, (name, used)
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_cursor_is_a_primary_key_range(loaded):
+    storage_conn, events = loaded
+    for name, event_filter, marker in cursor_shapes(storage_conn, events):
+        stmt = storage_conn._events_query(
+            event_filter, 100, models.POSITION_SORT, marker
+        )
+        [row] = _mysql_plan(storage_conn, stmt)
+        assert row["key"] == POSITION_INDEX["mysql"], (name, row)
+        assert row["type"] == "range", (name, row)
+        assert "filesort" not in (row["Extra"] or ""), (name, row)
+
+
+def count_shapes(events):
+    """(name, filter, grouping, index) of the counts the performance page
+    times, and the index each is counted from."""
+    middle = events[len(events) // 2]
+    start = middle.generated.replace(minute=0, second=0, microsecond=0)
+    window = {
+        "start_timestamp": start,
+        "end_timestamp": start + datetime.timedelta(hours=6),
+    }
+    by = models.Grouping
+    return [
+        # Any index holds every event; the smallest is the cheapest.
+        ("all", F(), by(), None),
+        (
+            "event_type",
+            F(event_type=perf.EVENT_TYPES[0]),
+            by(),
+            "ix_event_type_generated",
+        ),
+        (
+            "member",
+            F(project=perf.project(3)),
+            by(),
+            "ix_event_project_generated",
+        ),
+        (
+            "admin_scope",
+            F(admin_project=perf.project(3)),
+            by(),
+            "ix_event_project_generated",
+        ),
+        ("window", F(**window), by(), "ix_event_generated"),
+        (
+            "window_by_hour",
+            F(**window),
+            by(("generated",), "hour"),
+            "ix_event_generated",
+        ),
+        (
+            "by_event_type",
+            F(),
+            by(("event_type",)),
+            "ix_event_type_generated",
+        ),
+        (
+            "member_by_day",
+            F(project=perf.project(3)),
+            by(("generated",), "day"),
+            "ix_event_project_generated",
+        ),
+        (
+            "by_project",
+            F(),
+            by(("project_id",)),
+            "ix_event_project_generated",
+        ),
+    ]
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_counts_read_only_an_index(loaded):
+    from panko.storage.sqlalchemy import counts
+
+    storage_conn, events = loaded
+    # Index-only scans need the visibility map that autovacuum keeps.
+    with storage_conn.facade.autocommit() as conn:
+        conn.exec_driver_sql("VACUUM event")
+    for name, event_filter, grouping, index in count_shapes(events):
+        stmt = counts.statement(event_filter, grouping, 1000, "postgresql")
+        plan, parents = _pg_plan(storage_conn, stmt, avoid_sort=False)
+        used = set()
+        for node in _nodes(plan):
+            kind = node["Node Type"]
+            assert kind != "Seq Scan" or node["Relation Name"] == (
+                "event_type"
+            ), (name, node.get("Relation Name"))
+            if "Index Name" in node and node.get("Relation Name") != (
+                "event_type"
+            ):
+                assert kind == "Index Only Scan", (name, kind)
+                used.add(parents.get(node["Index Name"], node["Index Name"]))
+        assert len(used) == 1 if index is None else used == {index}, (
+            name,
+            used,
+        )
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_counts_read_only_an_index(loaded):
+    from panko.storage.sqlalchemy import counts
+
+    storage_conn, events = loaded
+    for name, event_filter, grouping, index in count_shapes(events):
+        stmt = counts.statement(event_filter, grouping, 1000, "mysql")
+        rows = [
+            r for r in _mysql_plan(storage_conn, stmt) if r["table"] == "event"
+        ]
+        assert rows, name
+        for row in rows:
+            assert index is None or row["key"] == index, (name, row)
+            assert row["type"] != "ALL", (name, row)
+            assert "Using index" in (row["Extra"] or ""), (name, row)

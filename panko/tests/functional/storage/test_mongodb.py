@@ -67,7 +67,7 @@ def test_upgrade_creates_every_index_once(fresh):
     assert "traits" in fresh.events.index_information()
 
 
-def _plan_indexes(connection, event_filter):
+def _plan_indexes(connection, event_filter, sort=models.DEFAULT_SORT):
     """The index names of the winning plan of a listing."""
     from panko.storage.mongodb import query
 
@@ -75,7 +75,7 @@ def _plan_indexes(connection, event_filter):
         query.conditions(event_filter) + query.scope(event_filter)
     )
     plan = (
-        connection.events.find(spec, sort=query.order(models.DEFAULT_SORT))
+        connection.events.find(spec, sort=query.order(sort))
         .limit(10)
         .explain()["queryPlanner"]["winningPlan"]
     )
@@ -108,6 +108,14 @@ def _plan_indexes(connection, event_filter):
 def test_listings_use_an_index(storage_conn, event_filter, index):
     storage_conn.record_events([eventgen.event() for _ in range(20)])
     assert index in _plan_indexes(storage_conn, event_filter)
+
+
+def test_the_cursor_uses_the_position_index(storage_conn):
+    storage_conn.record_events([eventgen.event() for _ in range(20)])
+    after = models.EventFilter(after_position=5)
+    assert "position" in _plan_indexes(
+        storage_conn, after, models.POSITION_SORT
+    )
 
 
 def test_documents_keep_microseconds_and_64_bit_integers(storage_conn):

@@ -13,6 +13,7 @@ import stevedore
 from panko import policies
 from panko import service
 from panko.api.controllers.v2 import capabilities
+from panko.api.controllers.v2 import event_counts
 from panko.api.controllers.v2 import event_types
 from panko.api.controllers.v2 import events
 from panko.conf import defaults
@@ -21,6 +22,7 @@ RULES_USED_BY_THE_API = {
     events.INDEX,
     events.SHOW,
     events.CREATE,
+    event_counts.COUNT,
     event_types.INDEX,
     event_types.SHOW,
     event_types.TRAITS_INDEX,
@@ -80,11 +82,11 @@ def test_rules_have_descriptions_and_project_scope():
         (["admin"], RULES_USED_BY_THE_API),
         (
             ["member"],
-            {events.INDEX, events.SHOW, capabilities.SHOW},
+            {events.INDEX, events.SHOW, event_counts.COUNT, capabilities.SHOW},
         ),
         (
             ["reader"],
-            {events.INDEX, events.SHOW, capabilities.SHOW},
+            {events.INDEX, events.SHOW, event_counts.COUNT, capabilities.SHOW},
         ),
         (["service"], {events.CREATE}),
         ([], set()),

@@ -217,7 +217,7 @@ def test_sorts():
         (
             "event_type:asc",
             "Cannot sort by 'event_type': the sort keys are generated, "
-            "message_id.",
+            "message_id, position.",
         ),
         (
             "generated:up",
@@ -225,7 +225,8 @@ def test_sorts():
         ),
         (
             ":asc",
-            "Cannot sort by '': the sort keys are generated, message_id.",
+            "Cannot sort by '': the sort keys are generated, message_id, "
+            "position.",
         ),
     ],
 )
@@ -233,3 +234,30 @@ def test_bad_sorts(value, message):
     with pytest.raises(errors.BadRequest) as raised:
         query.parse_sort([value])
     assert raised.value.message == message
+
+
+@pytest.mark.parametrize(
+    "op, value, after",
+    [("gt", "41", 41), ("ge", "41", 40), ("ge", "0", -1), ("gt", " 7 ", 7)],
+)
+def test_position_is_the_cursor(op, value, after):
+    parsed = query.parse_conditions([C("position", value, op, "integer")])
+    assert parsed.event_filter == models.EventFilter(after_position=after)
+
+
+def test_position_is_not_a_trait_and_ignores_its_type():
+    parsed = query.parse_conditions(
+        [C("position", "3", "gt", "string"), C("host", "a")]
+    )
+    assert parsed.event_filter.after_position == 3
+    assert [t.name for t in parsed.event_filter.traits] == ["host"]
+
+
+def test_position_sort_is_total_by_itself():
+    sort = query.parse_sort(["position:desc", "generated"])
+    assert models.Pagination(sort=sort).total_order() == (
+        ("position", "desc"),
+    )
+    assert models.Pagination().total_order(models.POSITION_SORT) == (
+        ("position", "asc"),
+    )

@@ -60,6 +60,7 @@ EVENTS = apidata.sample_events() + [
         datetime.datetime(2026, 1, 1, 0, 0, 0, 1),
         TRAITS,
         {"payload": {"nested": [1, None, True, "é"]}},
+        position=2**40,
     )
 ]
 
@@ -72,6 +73,7 @@ def test_event(event):
         traits=[wsme_trait(t) for t in event.traits],
         generated=event.generated,
         raw=event.raw,
+        position=event.position,
     )
     assert json.dumps(render.event(event)) == wsme_json(
         types.Event, wsme_event

@@ -57,7 +57,8 @@ class MemoryStore(base.Connection):
 
     clear = ping = close = get_event_types = get_trait_types = upgrade
     get_traits = upgrade
-    _get_events = _delete_events_before = _delete_unused_event_types = upgrade
+    _get_events = _count_events = upgrade
+    _delete_events_before = _delete_unused_event_types = upgrade
 
 
 class RecordedDeadLetters:
