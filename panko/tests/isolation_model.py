@@ -83,16 +83,23 @@ def in_scope(
     return not identity.restrict_to_user or user_of(event) == identity.user
 
 
-def total_order(sort: Iterable[str]) -> tuple[tuple[str, str], ...]:
+def total_order(
+    sort: Iterable[str], by_position: bool = False
+) -> tuple[tuple[str, str], ...]:
     """``key[:dir]`` values as panko makes them a total order: defaults
-    when none, duplicates dropped, message_id last in the direction of
-    the last key."""
+    when none (position order for a query on positions), duplicates
+    dropped, nothing after ``position`` (it is unique), else message_id
+    last in the direction of the last key."""
     pairs: list[tuple[str, str]] = []
     for value in sort:
         key, _, direction = value.partition(":")
         if key not in [k for k, _ in pairs]:
             pairs.append((key, direction or "asc"))
+        if key == "position":
+            return tuple(pairs)
     if not pairs:
+        if by_position:
+            return (("position", "asc"),)
         pairs = [("generated", "asc"), ("message_id", "asc")]
     if "message_id" not in [k for k, _ in pairs]:
         pairs.append(("message_id", pairs[-1][1]))
@@ -100,6 +107,8 @@ def total_order(sort: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 
 def _sort_value(event: models.Event, key: str) -> Any:
+    if key == "position":
+        return event.position
     return event.generated if key == "generated" else event.message_id
 
 
@@ -120,10 +129,11 @@ def listing(
     sort: Iterable[str] = (),
     marker: models.Event | None = None,
     limit: int | None = None,
+    by_position: bool = False,
 ) -> list[str]:
     """The message_ids of the events ``keep`` accepts, in panko's order,
     after ``marker``, at most ``limit`` of them."""
-    order = total_order(sort)
+    order = total_order(sort, by_position)
     compare = functools.partial(compare_events, order)
     kept = sorted(
         (e for e in events if keep(e)), key=functools.cmp_to_key(compare)

@@ -3,12 +3,11 @@
 Two lists are the extension points:
 
 * ``CONDITIONS``: strategies of one query condition, each knowing which
-  events it keeps. A new filter (a ``position`` cursor, say) is one more
-  entry; every query kind that filters then uses it.
+  events it keeps (the ``position`` cursor is one of them); every query
+  kind that filters then uses it.
 * ``QUERY_KINDS``: functions ``kind(data, world, identity)`` that draw
   their own arguments, send the requests and check the answers against
-  ``panko.tests.isolation_model``. A new endpoint (event counts, say) is
-  one more function here.
+  ``panko.tests.isolation_model`` (the event counts are one of them).
 
 Every kind first asserts that no event outside the identity's scope came
 back (``World.check_no_leak``, counted in ``World.stats["leaks"]``),
@@ -331,6 +330,25 @@ def _timestamp(field, op, compare):
     return strategy
 
 
+def position_condition(world):
+    """The cursor: events stored after a position (``gt``) or from it
+    (``ge``); ``eq``, the default operator, is refused."""
+    positions = sorted(e.position for e in world.events)
+    values = st.sampled_from([0, positions[-1] + 1, *positions])
+    compare = {"gt": lambda p, v: p > v, "ge": lambda p, v: p >= v}
+    return st.builds(
+        lambda v, o: Condition(
+            "position",
+            str(v),
+            o,
+            keeps=lambda e: o in compare and compare[o](e.position, v),
+            valid=o in compare,
+        ),
+        values,
+        st.sampled_from(("gt", "gt", "ge", None)),
+    )
+
+
 def all_tenants_condition(world):
     spelled = st.one_of(
         st.tuples(st.sampled_from(TRUE_SPELLINGS), st.just(True)),
@@ -403,6 +421,7 @@ CONDITIONS: list[tuple[Callable, bool]] = [
     (_timestamp("start_timestamp", "ge", lambda g, t: g >= t), False),
     (_timestamp("end_timestamp", "le", lambda g, t: g <= t), False),
     (all_tenants_condition, False),
+    (position_condition, False),
     (trait_condition, True),
 ]
 
@@ -428,6 +447,8 @@ sorts = st.lists(
             "generated:desc",
             "message_id:asc",
             "message_id:desc",
+            "position",
+            "position:desc",
         )
     ),
     max_size=2,
@@ -508,7 +529,12 @@ class Listing:
             ):
                 return 400, None
         return 200, model.listing(
-            world.events, self.keeps(identity), self.sort, marker_event, limit
+            world.events,
+            self.keeps(identity),
+            self.sort,
+            marker_event,
+            limit,
+            by_position=any(c.field == "position" for c in self.conditions),
         )
 
 
@@ -658,6 +684,63 @@ def list_event_types(data, world: World, identity: model.Identity) -> None:
         assert read(resp.json) == expected, path
 
 
+GROUP_BYS = (
+    (),
+    ("event_type",),
+    ("project_id",),
+    ("project_id", "event_type"),
+)
+
+
+def count_events(data, world: World, identity: model.Identity) -> None:
+    """``GET /v2/event_counts``: the listing's query, counted, grouped by
+    nothing, event type and/or project."""
+    listing = data.draw(
+        listings(world).map(
+            lambda q: dataclasses.replace(q, sort=[], limit=None, marker=None)
+        ),
+        label="count",
+    )
+    group_by = data.draw(st.sampled_from(GROUP_BYS), label="group_by")
+    if listing.in_body:
+        body: dict[str, Any] = {"q": [c.as_json() for c in listing.conditions]}
+        if group_by:
+            body["group_by"] = list(group_by)
+        resp = world.get(identity, "/v2/event_counts", body)
+    else:
+        params = listing.query_string(None)
+        params += "".join("&group_by=" + key for key in group_by)
+        resp = world.get(identity, "/v2/event_counts?" + params.lstrip("&"))
+    status, expected = listing.expected(world, identity, limit=None)
+    if resp.status_int == 200 and "project_id" in group_by:
+        visible = {
+            e.project_id
+            for e in world.events
+            if model.in_scope(identity, e, listing.all_tenants)
+        }
+        leaked = [
+            g for g in resp.json["groups"] if g["project_id"] not in visible
+        ]
+        world.stats["leaks"] += len(leaked)
+        assert not leaked, "LEAK to %r: %r" % (identity, leaked)
+    _check_status(resp, status, "GET /v2/event_counts")
+    if status != 200:
+        return
+    if not group_by:
+        assert resp.json == {"count": len(expected)}
+        return
+    kept = [world.by_id[m] for m in expected]
+    want = collections.Counter(
+        tuple(getattr(e, key) for key in group_by) for e in kept
+    )
+    got = {
+        tuple(g[key] for key in group_by): g["count"]
+        for g in resp.json["groups"]
+    }
+    assert got == dict(want), (group_by, got, dict(want))
+    assert resp.json["truncated"] is False
+
+
 # The kinds of request the property test draws from, one per call.
 QUERY_KINDS: list[Callable] = [
     list_events,
@@ -665,4 +748,5 @@ QUERY_KINDS: list[Callable] = [
     walk_pages,
     show_event,
     list_event_types,
+    count_events,
 ]
