@@ -258,12 +258,15 @@ class Connection(base.Connection):
                 stmt = stmt.limit(limit)
         count = 0
         for row in self._rows(stmt, rows_needed):
-            traits = codec.decode_traits(
-                row.traits, row.project_id, row.user_id
-            )
+            if trait_name is None:
+                traits = codec.decode_traits(
+                    row.traits, row.project_id, row.user_id
+                )
+            else:
+                traits = codec.decode_named_traits(
+                    row.traits, trait_name, row.project_id, row.user_id
+                )
             for trait in traits:
-                if trait_name is not None and trait.name != trait_name:
-                    continue
                 if limit is not None and count >= limit:
                     return
                 count += 1
