@@ -87,13 +87,39 @@ def decode_traits(
     for dtype_key, values in doc.items():
         dtype = int(dtype_key)
         for name, value in values.items():
-            if dtype == models.DATETIME_TYPE:
-                value = decode_datetime(value)
-            elif dtype == models.FLOAT_TYPE:
-                value = float(value)
-            traits.append(models.Trait(name, dtype, value))
+            traits.append(models.Trait(name, dtype, _value(dtype, value)))
     traits.sort(key=lambda t: (t.name, t.dtype))
     return traits
+
+
+def decode_named_traits(
+    doc: Any, name: str, project: str | None = None, user: str | None = None
+) -> list[models.Trait]:
+    """The traits called ``name`` of :func:`decode_traits`, in its order,
+    without decoding the others (listing the values of one trait reads
+    thousands of documents)."""
+    if isinstance(doc, str):
+        doc = jsonutils.loads(doc)
+    column = {models.PROJECT_TRAIT: project, models.USER_TRAIT: user}.get(name)
+    traits = []
+    if column is not None:
+        traits.append(models.Trait(name, models.TEXT_TYPE, column))
+    for dtype_key, values in doc.items():
+        if name in values:
+            dtype = int(dtype_key)
+            traits.append(
+                models.Trait(name, dtype, _value(dtype, values[name]))
+            )
+    traits.sort(key=lambda t: t.dtype)
+    return traits
+
+
+def _value(dtype: int, stored: Any) -> Any:
+    if dtype == models.DATETIME_TYPE:
+        return decode_datetime(stored)
+    if dtype == models.FLOAT_TYPE:
+        return float(stored)
+    return stored
 
 
 _WINDOW_BITS = 12

@@ -291,16 +291,25 @@ class Connection(base.Connection):
             .where(E.c.event_type_id == query.event_type_id(event_type))
             .order_by(E.c.generated, E.c.message_id)
         )
+        rows_needed = None
         if trait_name is not None:
             stmt = stmt.where(self._has_trait(trait_name))
+            if limit is not None:
+                # Each row has the trait at least once: reading more rows
+                # than values asked for would only be thrown away.
+                rows_needed = limit
+                stmt = stmt.limit(limit)
         count = 0
-        for row in self._rows(stmt, None):
-            traits = codec.decode_traits(
-                row.traits, row.project_id, row.user_id
-            )
+        for row in self._rows(stmt, rows_needed):
+            if trait_name is None:
+                traits = codec.decode_traits(
+                    row.traits, row.project_id, row.user_id
+                )
+            else:
+                traits = codec.decode_named_traits(
+                    row.traits, trait_name, row.project_id, row.user_id
+                )
             for trait in traits:
-                if trait_name is not None and trait.name != trait_name:
-                    continue
                 if limit is not None and count >= limit:
                     return
                 count += 1

@@ -450,3 +450,36 @@ def test_event_types_and_their_traits(storage_conn):
         "size",
     ]
     assert list(storage_conn.get_traits("b.type", "missing")) == []
+
+
+def test_values_of_one_trait_are_decoded_and_typed(storage_conn):
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5, 6)
+    storage_conn.record_events(
+        [
+            eventgen.event(
+                event_type="c.type",
+                project="p1",
+                user="u1",
+                traits=[T("when", DT, when), T("ratio", FLOAT, 2.0)],
+            ),
+            eventgen.event(
+                event_type="c.type",
+                project=None,
+                user=None,
+                traits=[T("when", TEXT, "soon")],
+            ),
+        ]
+    )
+    assert list(storage_conn.get_traits("c.type", "when")) == [
+        T("when", DT, when),
+        T("when", TEXT, "soon"),
+    ]
+    assert list(storage_conn.get_traits("c.type", "ratio")) == [
+        T("ratio", FLOAT, 2.0)
+    ]
+    assert list(storage_conn.get_traits("c.type", "project_id")) == [
+        T("project_id", TEXT, "p1")
+    ]
+    assert list(storage_conn.get_traits("c.type", "user_id", limit=5)) == [
+        T("user_id", TEXT, "u1")
+    ]
