@@ -47,6 +47,7 @@ def list_trait_types(
     """Name and type of the traits seen on events of ``event_type``."""
     _authorize(request, TRAITS_INDEX)
     params.read_args(request, ())
+    params.text_arg(event_type, "event_type")
     return render.json_list(
         request.storage.get().get_trait_types(event_type),
         render.trait_description,
@@ -61,6 +62,8 @@ def list_trait_values(
     """
     _authorize(request, TRAITS_SHOW)
     args = params.read_args(request, ("limit",))
+    params.text_arg(event_type, "event_type")
+    params.text_arg(trait_name, "trait_name")
     maximum = request.conf.api.max_api_return_limit
     limit = query.parse_limit(args["limit"], maximum, maximum)
     return render.json_list(

@@ -62,6 +62,7 @@ def show_event(request: webob.Request, message_id: str) -> webob.Response:
     caller.require_identity()
     caller.authorize(SHOW)
     params.read_args(request, ())
+    params.text_arg(message_id, "message_id")
     event = find_event(request, message_id, caller)
     caller.authorize(SHOW, rbac.event_target(event))
     return render.json_response(render.event(event))
