@@ -200,12 +200,15 @@ class MethodCheck:
         return self.app(environ, start_response)
 
 
+HEALTHCHECK_METHODS = ("GET", "HEAD")
+
+
 def healthcheck_factory(global_config: dict, **local_conf) -> MethodCheck:
     """oslo.middleware's healthcheck application, for GET and HEAD only;
     paste passes it the options of its section."""
     return MethodCheck(
         healthcheck.Healthcheck.app_factory(global_config, **local_conf),
-        ("GET", "HEAD"),
+        HEALTHCHECK_METHODS,
     )
 
 
