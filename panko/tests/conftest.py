@@ -65,6 +65,7 @@ def tally(record_property):
     yield counts
     record_property(tally_module.SENT, counts.sent)
     record_property(tally_module.SERVER_ERRORS, counts.server_errors)
+    record_property(tally_module.STATUSES, counts.describe())
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -13,6 +13,7 @@ import collections
 
 SENT = "generated_requests"
 SERVER_ERRORS = "server_errors"
+STATUSES = "statuses"
 
 
 class Tally:
@@ -25,6 +26,12 @@ class Tally:
     @property
     def sent(self) -> int:
         return sum(self.statuses.values())
+
+    def describe(self) -> str:
+        """``200: 12, 400: 30``, by status."""
+        return ", ".join(
+            "%d: %d" % item for item in sorted(self.statuses.items())
+        )
 
     @property
     def server_errors(self) -> int:
@@ -42,8 +49,13 @@ def summary_lines(reports) -> list[str]:
         total_sent += props[SENT]
         total_errors += props[SERVER_ERRORS]
         lines.append(
-            "%s: %d requests, %d 5xx"
-            % (report.nodeid, props[SENT], props[SERVER_ERRORS])
+            "%s: %d requests, %d 5xx (%s)"
+            % (
+                report.nodeid,
+                props[SENT],
+                props[SERVER_ERRORS],
+                props.get(STATUSES, ""),
+            )
         )
     if lines:
         lines.append(
