@@ -182,14 +182,18 @@ def _unquote(raw: bytes) -> bytes:
 
 class MethodCheck:
     """Answer 405, in the API's error shape and with an Allow header, to
-    the methods an application that ignores them does not take
-    (oslo.middleware's healthcheck answers every method)."""
+    the methods an application that ignores them does not take, and 404
+    below its own path (oslo.middleware's healthcheck answers every
+    method on every path under /healthcheck)."""
 
     def __init__(self, app, methods: tuple[str, ...]):
         self.app = app
         self.methods = methods
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "") not in ("", "/"):
+            resp = errors.response(404, errors.NOT_FOUND)
+            return resp(environ, start_response)
         if environ.get("REQUEST_METHOD") not in self.methods:
             resp = errors.response(
                 405,

@@ -138,6 +138,7 @@ def _classify(error: Exception) -> tuple[int, str, dict[str, str]]:
 
 
 METHOD_NOT_ALLOWED = "This method is not allowed here."
+NOT_FOUND = "The resource could not be found."
 
 
 def _http_message(error: webob_exc.HTTPException) -> str:
@@ -145,5 +146,5 @@ def _http_message(error: webob_exc.HTTPException) -> str:
     if error.code == 405:
         return METHOD_NOT_ALLOWED
     if error.code == 404:
-        return "The resource could not be found."
+        return NOT_FOUND
     return error.detail or error.title

@@ -14,6 +14,10 @@ import collections
 SENT = "generated_requests"
 SERVER_ERRORS = "server_errors"
 STATUSES = "statuses"
+# For tests that generate queue messages instead of requests.
+MESSAGES = "generated_messages"
+EVENTS = "storable_events"
+LOST = "events_lost"
 
 
 class Tally:
@@ -44,6 +48,11 @@ def summary_lines(reports) -> list[str]:
     total_sent = total_errors = 0
     for report in reports:
         props = dict(report.user_properties)
+        if MESSAGES in props:
+            lines.append(
+                "%s: %d messages, %d storable events, %d lost"
+                % (report.nodeid, props[MESSAGES], props[EVENTS], props[LOST])
+            )
         if SENT not in props:
             continue
         total_sent += props[SENT]
@@ -57,7 +66,7 @@ def summary_lines(reports) -> list[str]:
                 props.get(STATUSES, ""),
             )
         )
-    if lines:
+    if total_sent:
         lines.append(
             "total: %d generated requests, %d 5xx" % (total_sent, total_errors)
         )

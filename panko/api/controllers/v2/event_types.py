@@ -7,13 +7,13 @@ administrators (see ``panko.policies.event_types``).
 from __future__ import annotations
 
 import pecan
-from pecan import rest
 import webob
 
 from panko.api import errors
 from panko.api import params
 from panko.api import query
 from panko.api import render
+from panko.api.controllers import resource
 
 INDEX = "telemetry:event_types:index"
 SHOW = "telemetry:event_types:show"
@@ -72,7 +72,7 @@ def list_trait_values(
     )
 
 
-class TraitsController(rest.RestController):
+class TraitsController(resource.Resource):
     """``/v2/event_types/<event_type>/traits[/<trait_name>]``."""
 
     @pecan.expose()
@@ -84,7 +84,7 @@ class TraitsController(rest.RestController):
         return list_trait_values(pecan.request, event_type, trait_name)
 
 
-class EventTypesController(rest.RestController):
+class EventTypesController(resource.Resource):
     """``/v2/event_types[/<event_type>]``."""
 
     traits = TraitsController()
