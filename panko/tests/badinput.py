@@ -88,7 +88,16 @@ any_text = st.text(
     st.characters(codec=None, exclude_categories=()), max_size=40
 )
 edge_text = st.sampled_from(EDGE_TEXT)
-texts = st.one_of(edge_text, any_text, st.sampled_from(EDGE_NUMBERS))
+# Text around a NUL byte or a lone surrogate, which no database stores.
+unstorable_text = st.builds(
+    "{}{}{}".format,
+    st.text(max_size=3),
+    st.sampled_from(["\x00", "\ud800", "\udbff", "\udc00", "\udfff"]),
+    st.text(max_size=3),
+)
+texts = st.one_of(
+    edge_text, unstorable_text, any_text, st.sampled_from(EDGE_NUMBERS)
+)
 values = st.one_of(
     texts,
     st.sampled_from(EDGE_DATES),
@@ -284,6 +293,7 @@ def dumps(value) -> bytes:
 names = st.one_of(
     st.text(st.characters(codec="utf-8"), min_size=1, max_size=20),
     edge_text,
+    unstorable_text,
     st.just("n" * 256),
 )
 trait_values = st.one_of(
