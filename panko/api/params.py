@@ -179,6 +179,10 @@ def _body_args(
             args["q"] = _conditions_from_body(value)
         elif name in repeated:
             items = value if isinstance(value, list) else [value]
+            if None in items:
+                raise errors.BadRequest(
+                    "%s must be a string or a list of strings." % name
+                )
             args[name] = [_scalar(name, item) for item in items]
         else:
             args[name] = _scalar(name, value)

@@ -205,3 +205,11 @@ def test_path_arguments_are_checked():
     assert refused.value.message == (
         "The argument message_id contains a NUL character."
     )
+
+
+def test_null_in_a_repeated_argument_is_400():
+    with pytest.raises(errors.BadRequest) as refused:
+        read(request(body={"sort": [None]}))
+    assert refused.value.message == (
+        "sort must be a string or a list of strings."
+    )
