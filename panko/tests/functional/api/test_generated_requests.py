@@ -302,12 +302,13 @@ def test_ten_thousand_traits(api):
 
 
 @pytest.mark.backends("mongodb")
-def test_a_thousand_traits_on_mongodb(api):
-    """SecantusDB, the MongoDB server of the tests, takes minutes to index
-    the 10,000 entries of such an event's multikey trait index (a real
-    MongoDB server takes milliseconds): a thousand here."""
+def test_two_hundred_traits_on_mongodb(api):
+    """On SecantusDB, the MongoDB server of the tests, storing an event of
+    200 traits takes under a second but one of 1,000 more than two
+    minutes (not yet known whether in the server or in the driver), so
+    10,000 is out of reach here: 200."""
     resp = send(
-        api, None, "POST", "/v2/events", "admin", _many_traits(1000), JSON
+        api, None, "POST", "/v2/events", "admin", _many_traits(200), JSON
     )
     assert resp.json == {"stored": 1, "duplicates": 0}
     _assert_readable(api, None, "many")
