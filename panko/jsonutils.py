@@ -33,4 +33,10 @@ def dumps(value: Any) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    return orjson.loads(text)
+    """The value of JSON ``text``; the standard library reads what orjson
+    refuses (integers beyond 64 bits or beyond a double's range), which
+    dumps_bytes() writes."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

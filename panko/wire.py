@@ -128,11 +128,25 @@ def check_name(value: str, what: str) -> str:
 
 
 def check_text(value: str, what: str) -> str:
-    """Raise ValueError when ``value`` holds a NUL character, which no
-    database stores in text."""
-    if "\x00" in value:
-        raise ValueError("%s contains a NUL character" % what)
+    """Raise ValueError when ``value`` is not storable text: a NUL
+    character, which no database stores in text, or a lone surrogate
+    (JSON's ``"\\ud800"``), which is not UTF-8."""
+    problem = text_problem(value)
+    if problem:
+        raise ValueError("%s %s" % (what, problem))
     return value
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a lone surrogate, which is not UTF-8 text"
+    return None
 
 
 def _traits(data: Any) -> list[models.Trait]:
@@ -175,7 +189,12 @@ def _trait(item: Any, position: int) -> models.Trait | None:
         )
     if type(name) is not str:
         raise ValueError("trait %d: name must be a string" % position)
-    if not name or len(name) > MAX_NAME_LENGTH or "\x00" in name:
+    if (
+        not name
+        or len(name) > MAX_NAME_LENGTH
+        or "\x00" in name
+        or not name.isascii()
+    ):
         check_name(name, "trait name")
     if type(dtype) is not int:
         raise ValueError(
@@ -209,7 +228,12 @@ def _trait_object(item: dict, position: int) -> tuple[Any, Any, Any]:
     if "dtype" in item:
         dtype = item["dtype"]
     elif "type" in item:
-        dtype = models.DTYPE_BY_NAME.get(item["type"])
+        type_name = item["type"]
+        dtype = (
+            models.DTYPE_BY_NAME.get(type_name)
+            if isinstance(type_name, str)
+            else None
+        )
         if dtype is None:
             raise ValueError(
                 "trait %d has unknown type %r (one of %s)"
@@ -234,8 +258,10 @@ def _text(value: Any, name: str) -> str:
                 % (name, _json_type(value))
             )
         value = value if isinstance(value, str) else _scalar_text(value)
-    if "\x00" in value:
-        raise ValueError("trait %s contains a NUL character" % name)
+    if "\x00" in value or not value.isascii():
+        problem = text_problem(value)
+        if problem:
+            raise ValueError("trait %s %s" % (name, problem))
     return value
 
 

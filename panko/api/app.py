@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import os
 import threading
+from urllib import parse
 import uuid
 
 from oslo_config import cfg
 from oslo_log import log
+from oslo_middleware import healthcheck
 from oslo_utils import importutils
 from paste import deploy
 import pecan
@@ -135,7 +137,83 @@ def setup_app(state: hooks.AppState, root) -> pecan.Pecan:
         force_canonical=False,
         guess_content_type_from_ext=False,
     )
-    return BodySizeLimit(app, state.conf.api.max_request_body_size)
+    return URLCheck(BodySizeLimit(app, state.conf.api.max_request_body_size))
+
+
+class URLCheck:
+    """Refuse, with a message saying so, a path or query string that is
+    not UTF-8 once percent-decoded (``%ED%A0%80``, an encoded lone
+    surrogate; ``%FF``), which webob cannot decode."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        problem = url_problem(environ)
+        if problem:
+            resp = errors.response(400, problem)
+            return resp(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def url_problem(environ: dict) -> str | None:
+    """What is wrong with the request's URL, or None."""
+    # WSGI hands both over as bytes decoded as latin-1; the server has
+    # percent-decoded the path, not the query string.
+    parts = (
+        ("path", environ.get("PATH_INFO", ""), bytes),
+        ("query string", environ.get("QUERY_STRING", ""), _unquote),
+    )
+    for what, text, decode in parts:
+        try:
+            decode(text.encode("latin-1")).decode("utf-8")
+        except UnicodeEncodeError:
+            continue  # not from a PEP 3333 server: nothing to check
+        except UnicodeDecodeError:
+            return "The %s of the URL is not UTF-8 once percent-decoded." % (
+                what
+            )
+    return None
+
+
+def _unquote(raw: bytes) -> bytes:
+    return parse.unquote_to_bytes(raw)
+
+
+class MethodCheck:
+    """Answer 405, in the API's error shape and with an Allow header, to
+    the methods an application that ignores them does not take, and 404
+    below its own path (oslo.middleware's healthcheck answers every
+    method on every path under /healthcheck)."""
+
+    def __init__(self, app, methods: tuple[str, ...]):
+        self.app = app
+        self.methods = methods
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "") not in ("", "/"):
+            resp = errors.response(404, errors.NOT_FOUND)
+            return resp(environ, start_response)
+        if environ.get("REQUEST_METHOD") not in self.methods:
+            resp = errors.response(
+                405,
+                errors.METHOD_NOT_ALLOWED,
+                {"Allow": ", ".join(self.methods)},
+            )
+            return resp(environ, start_response)
+        return self.app(environ, start_response)
+
+
+HEALTHCHECK_METHODS = ("GET", "HEAD")
+
+
+def healthcheck_factory(global_config: dict, **local_conf) -> MethodCheck:
+    """oslo.middleware's healthcheck application, for GET and HEAD only;
+    paste passes it the options of its section."""
+    return MethodCheck(
+        healthcheck.Healthcheck.app_factory(global_config, **local_conf),
+        HEALTHCHECK_METHODS,
+    )
 
 
 class BodySizeLimit:

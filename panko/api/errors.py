@@ -119,11 +119,17 @@ def _classify(error: Exception) -> tuple[int, str, dict[str, str]]:
         return 400, str(error), {}
     if isinstance(error, storage_exc.InvalidEvent):
         return 400, str(error), {}
+    if isinstance(error, RecursionError):
+        # Pecan decodes a JSON body while it routes the request.
+        return 400, "The body is nested too deeply to be read.", {}
     if isinstance(error, storage_exc.StorageUnavailable):
         LOG.warning("Answering 503: %s", error)
         return 503, "The event database is unavailable; retry later.", {}
     if isinstance(error, webob_exc.HTTPException):
-        return error.code, _http_message(error), {}
+        headers = {}
+        if error.code == 405 and error.allow:
+            headers["Allow"] = ", ".join(error.allow)
+        return error.code, _http_message(error), headers
     LOG.error(
         "Unexpected error while answering a request",
         exc_info=(type(error), error, error.__traceback__),
@@ -131,10 +137,14 @@ def _classify(error: Exception) -> tuple[int, str, dict[str, str]]:
     return 500, "Internal server error; the panko-api log has details.", {}
 
 
+METHOD_NOT_ALLOWED = "This method is not allowed here."
+NOT_FOUND = "The resource could not be found."
+
+
 def _http_message(error: webob_exc.HTTPException) -> str:
     """What routing errors (404, 405) say."""
     if error.code == 405:
-        return "This method is not allowed here."
+        return METHOD_NOT_ALLOWED
     if error.code == 404:
-        return "The resource could not be found."
+        return NOT_FOUND
     return error.detail or error.title

@@ -15,6 +15,7 @@ from typing import Any
 
 import webob
 
+from panko import wire
 from panko.api import errors
 from panko.api import query
 
@@ -47,6 +48,17 @@ def json_body(request: webob.Request, limit: int) -> Any:
         return json.loads(data)
     except (UnicodeDecodeError, ValueError) as e:
         raise errors.BadRequest("The body is not valid JSON: %s." % e)
+    except RecursionError:
+        raise errors.BadRequest("The body is nested too deeply to be read.")
+
+
+def text_arg(value: str, name: str) -> str:
+    """``value`` of the argument ``name``, refused with 400 when it is not
+    text a database can hold (a NUL byte, a lone surrogate)."""
+    try:
+        return wire.check_text(value, "The argument %s" % name)
+    except ValueError as e:
+        raise errors.BadRequest("%s." % e)
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -91,6 +103,12 @@ def read_args(
     }
     args.update(from_query)
     args.update(from_body)
+    for name, value in args.items():
+        if isinstance(value, str):
+            text_arg(value, name)
+        elif name in repeated:
+            for item in value:
+                text_arg(item, name)
     return args
 
 
@@ -161,6 +179,10 @@ def _body_args(
             args["q"] = _conditions_from_body(value)
         elif name in repeated:
             items = value if isinstance(value, list) else [value]
+            if None in items:
+                raise errors.BadRequest(
+                    "%s must be a string or a list of strings." % name
+                )
             args[name] = [_scalar(name, item) for item in items]
         else:
             args[name] = _scalar(name, value)

@@ -116,9 +116,12 @@ def _chunks(
     the client goes away, or when the response is dropped) closes the
     storage iterator and its database cursor.
     """
-    parts = [b"[", _dumps(encode(first))]
-    size = len(parts[1])
+    parts, size = [], 0
     try:
+        # The first item goes out at once: pecan reads the first chunk to
+        # tell an empty body (204) from a list, and a listing that fails
+        # later must not look empty.
+        yield b"[" + _dumps(encode(first))
         for item in rest:
             data = _dumps(encode(item))
             parts.append(b", ")

@@ -179,6 +179,10 @@ class Connection(abc.ABC):
                 raise exceptions.InvalidEvent(
                     message_id, "its raw notification is not JSON: %s" % e
                 ) from None
+            except RecursionError:
+                raise exceptions.InvalidEvent(
+                    message_id, "its raw notification is nested too deeply"
+                ) from None
             limit = self.conf.database.max_raw_size
             if len(encoded) > limit:
                 raise exceptions.InvalidEvent(

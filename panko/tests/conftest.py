@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from panko import service
+from panko.tests import tally as tally_module
 
 
 @pytest.fixture
@@ -55,3 +56,29 @@ def _restore_logging():
     for name, logger in list(loggers.items()):
         if isinstance(logger, logging.Logger):
             logger.setLevel(levels.get(name, logging.NOTSET))
+
+
+@pytest.fixture
+def tally(record_property):
+    """Counts of the generated requests the test sends (panko.tests.tally)."""
+    counts = tally_module.Tally()
+    yield counts
+    record_property(tally_module.SENT, counts.sent)
+    record_property(tally_module.SERVER_ERRORS, counts.server_errors)
+    record_property(tally_module.STATUSES, counts.describe())
+
+
+def pytest_terminal_summary(terminalreporter):
+    # The fixture records its counts as the test ends: they are on the
+    # teardown reports.
+    reports = [
+        r
+        for stat in terminalreporter.stats.values()
+        for r in stat
+        if getattr(r, "when", None) == "teardown"
+    ]
+    lines = tally_module.summary_lines(reports)
+    if lines:
+        terminalreporter.section("generated requests")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -42,14 +42,22 @@ def interval_start(
     return day.replace(day=1)
 
 
+# The end of the partition holding the last interval of year 9999, past
+# which Python has no datetime: that partition is bounded by MAXVALUE.
+UNBOUNDED = datetime.datetime.max
+
+
 def interval_end(start: datetime.datetime, interval: str) -> datetime.datetime:
-    if interval == "day":
-        return start + datetime.timedelta(days=1)
-    if interval == "week":
-        return start + datetime.timedelta(days=7)
-    if start.month == 12:
-        return start.replace(year=start.year + 1, month=1)
-    return start.replace(month=start.month + 1)
+    try:
+        if interval == "day":
+            return start + datetime.timedelta(days=1)
+        if interval == "week":
+            return start + datetime.timedelta(days=7)
+        if start.month == 12:
+            return start.replace(year=start.year + 1, month=1)
+        return start.replace(month=start.month + 1)
+    except (OverflowError, ValueError):
+        return UNBOUNDED
 
 
 def is_missing(error: Exception) -> bool:
@@ -98,9 +106,13 @@ def list_partitions(
 
 
 def _parse_bound(bound: str) -> tuple[datetime.datetime, datetime.datetime]:
-    # FOR VALUES FROM ('2026-01-01 00:00:00') TO ('2026-01-02 00:00:00')
-    parts = bound.split("'")
-    return _parse_ts(parts[1]), _parse_ts(parts[3])
+    # FOR VALUES FROM ('2026-01-01 00:00:00') TO ('2026-01-02 00:00:00'),
+    # or TO (MAXVALUE) for the last one of year 9999.
+    lower, _, upper = bound.partition(" TO ")
+    start = _parse_ts(lower.split("'")[1])
+    if "MAXVALUE" in upper:
+        return start, UNBOUNDED
+    return start, _parse_ts(upper.split("'")[1])
 
 
 def _parse_ts(text: str) -> datetime.datetime:
@@ -119,7 +131,10 @@ class PartitionSet:
 
     def _covering(self, moment: datetime.datetime) -> Partition | None:
         index = bisect.bisect_right(self._starts, moment) - 1
-        if index >= 0 and moment < self._partitions[index].end:
+        if index < 0:
+            return None
+        end = self._partitions[index].end
+        if moment < end or end == UNBOUNDED:
             return self._partitions[index]
         return None
 
@@ -209,9 +224,10 @@ def create_partition(
         "CREATE TABLE %s (LIKE event INCLUDING DEFAULTS INCLUDING STORAGE "
         "INCLUDING COMPRESSION) WITH (toast_tuple_target = 128)" % name
     )
+    upper = "MAXVALUE" if end == UNBOUNDED else "'%s'" % end.isoformat()
     conn.exec_driver_sql(
         "ALTER TABLE event ATTACH PARTITION %s FOR VALUES FROM ('%s') "
-        "TO ('%s')" % (name, start.isoformat(), end.isoformat())
+        "TO (%s)" % (name, start.isoformat(), upper)
     )
     return name
 

@@ -158,3 +158,42 @@ def test_aware_times_become_naive_utc():
     )
     assert event.generated == datetime.datetime(2026, 1, 2, 2, 4, 5)
     assert event.generated.tzinfo is None
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"message_id": "m\ud800"},
+            "event 0: message_id contains a lone surrogate",
+        ),
+        (
+            {"event_type": "\udfff"},
+            "event 0: event_type contains a lone surrogate",
+        ),
+        (
+            {"traits": [["h\ud800", 1, "x"]]},
+            "event 0: trait name contains a lone surrogate",
+        ),
+        (
+            {"traits": [["host", 1, "x\ud800y"]]},
+            "event 0: trait host contains a lone surrogate",
+        ),
+        (
+            {"traits": [{"name": "host", "type": ["string"], "value": "x"}]},
+            "event 0: trait 0 has unknown type ['string']",
+        ),
+    ],
+)
+def test_text_a_database_cannot_hold_is_refused(overrides, message):
+    with pytest.raises(wire.InvalidEventData) as refused:
+        wire.events_from_body(serialized(**overrides))
+    assert str(refused.value).startswith(message)
+
+
+def test_unicode_beyond_ascii_is_text():
+    [event] = wire.events_from_body(
+        serialized(message_id="é\U0001f600", traits=[["n\u00e9", 1, "\uffff"]])
+    )
+    assert event.traits == [models.Trait("n\u00e9", 1, "\uffff")]
+    assert wire.text_problem("\U0001f600") is None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pecan
-from pecan import rest
 import webob
 
 from panko.api import params
 from panko.api import render
+from panko.api.controllers import resource
 
 SHOW = "telemetry:capabilities:show"
 
@@ -28,7 +28,7 @@ def show_capabilities(request: webob.Request) -> webob.Response:
     )
 
 
-class CapabilitiesController(rest.RestController):
+class CapabilitiesController(resource.Resource):
     @pecan.expose()
     def get(self):
         return show_capabilities(pecan.request)

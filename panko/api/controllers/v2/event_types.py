@@ -7,13 +7,13 @@ administrators (see ``panko.policies.event_types``).
 from __future__ import annotations
 
 import pecan
-from pecan import rest
 import webob
 
 from panko.api import errors
 from panko.api import params
 from panko.api import query
 from panko.api import render
+from panko.api.controllers import resource
 
 INDEX = "telemetry:event_types:index"
 SHOW = "telemetry:event_types:show"
@@ -47,6 +47,7 @@ def list_trait_types(
     """Name and type of the traits seen on events of ``event_type``."""
     _authorize(request, TRAITS_INDEX)
     params.read_args(request, ())
+    params.text_arg(event_type, "event_type")
     return render.json_list(
         request.storage.get().get_trait_types(event_type),
         render.trait_description,
@@ -61,6 +62,8 @@ def list_trait_values(
     """
     _authorize(request, TRAITS_SHOW)
     args = params.read_args(request, ("limit",))
+    params.text_arg(event_type, "event_type")
+    params.text_arg(trait_name, "trait_name")
     maximum = request.conf.api.max_api_return_limit
     limit = query.parse_limit(args["limit"], maximum, maximum)
     return render.json_list(
@@ -69,7 +72,7 @@ def list_trait_values(
     )
 
 
-class TraitsController(rest.RestController):
+class TraitsController(resource.Resource):
     """``/v2/event_types/<event_type>/traits[/<trait_name>]``."""
 
     @pecan.expose()
@@ -81,7 +84,7 @@ class TraitsController(rest.RestController):
         return list_trait_values(pecan.request, event_type, trait_name)
 
 
-class EventTypesController(rest.RestController):
+class EventTypesController(resource.Resource):
     """``/v2/event_types[/<event_type>]``."""
 
     traits = TraitsController()

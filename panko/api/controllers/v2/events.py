@@ -6,7 +6,6 @@ import dataclasses
 
 from oslo_log import log
 import pecan
-from pecan import rest
 import webob
 
 from panko import wire
@@ -15,6 +14,7 @@ from panko.api import params
 from panko.api import query
 from panko.api import rbac
 from panko.api import render
+from panko.api.controllers import resource
 from panko.storage import exceptions as storage_exc
 from panko.storage import models
 
@@ -62,6 +62,7 @@ def show_event(request: webob.Request, message_id: str) -> webob.Response:
     caller.require_identity()
     caller.authorize(SHOW)
     params.read_args(request, ())
+    params.text_arg(message_id, "message_id")
     event = find_event(request, message_id, caller)
     caller.authorize(SHOW, rbac.event_target(event))
     return render.json_response(render.event(event))
@@ -114,7 +115,7 @@ def store_events(request: webob.Request) -> webob.Response:
     )
 
 
-class EventsController(rest.RestController):
+class EventsController(resource.Resource):
     """GET lists or shows events, POST stores them."""
 
     @pecan.expose()

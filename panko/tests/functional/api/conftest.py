@@ -1,4 +1,8 @@
-"""The API served in-process by webtest over a real database."""
+"""The API served in-process by webtest over a real database.
+
+Every answer the tests get is held to the OpenAPI description
+(``panko/api/openapi.yaml``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,22 @@ import webtest
 
 from panko.api import app as api_app
 from panko.tests import apidata
+from panko.tests import openapi
+
+
+class DescribedApp(webtest.TestApp):
+    """A TestApp whose answers must fit the OpenAPI description."""
+
+    def do_request(self, req, status=None, expect_errors=None):
+        resp = super().do_request(req, status, expect_errors)
+        # The path as text, even when the test sent bytes that are not
+        # UTF-8 (req.path would raise).
+        raw = req.environ["SCRIPT_NAME"] + req.environ["PATH_INFO"]
+        path = raw.encode("latin-1").decode("utf-8", "replace")
+        openapi.load().check(
+            req.method, path, resp.status_int, resp.headers, resp.body
+        )
+        return resp
 
 
 @pytest.fixture
@@ -24,7 +44,7 @@ def make_app(storage_conn, tmp_path):
         conf = apidata.load_conf(path)
         confs.append(conf)
         app = api_app.load_app(conf, connection=storage_conn)
-        return webtest.TestApp(app)
+        return DescribedApp(app)
 
     yield make
     for conf in confs:

@@ -202,3 +202,50 @@ def test_panko_api_script_is_a_wsgi_script(tmp_path, monkeypatch):
     api = webtest.TestApp(namespace["application"])
     assert api.get("/").json["versions"]["values"][0]["id"] == "v2"
     assert api.get("/v2/capabilities").status_int == 200
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        (
+            "/v2/events?q.field=a&q.value=%ED%A0%80",
+            "The query string of the URL is not UTF-8 once percent-decoded.",
+        ),
+        (
+            "/v2/events/%FF",
+            "The path of the URL is not UTF-8 once percent-decoded.",
+        ),
+    ],
+)
+def test_urls_that_are_not_utf8_are_400(conf_in, url, message):
+    api = webtest.TestApp(
+        api_app.load_app(conf_in(api={"auth_mode": "noauth"}))
+    )
+    resp = api.get(url, status=400)
+    assert resp.json["error_message"]["faultstring"] == message
+
+
+def test_percent_escapes_in_the_path_are_decoded_once(conf_in):
+    # %25FF is the text "%FF", which is UTF-8: an unknown route.
+    api = webtest.TestApp(
+        api_app.load_app(conf_in(api={"auth_mode": "noauth"}))
+    )
+    resp = api.get("/v2/%25FF", status=404)
+    assert resp.json["error_message"]["faultstring"] == (
+        "The resource could not be found."
+    )
+
+
+@pytest.mark.parametrize(
+    "method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+)
+def test_healthcheck_takes_get_and_head_only(conf_in, method):
+    api = webtest.TestApp(
+        api_app.load_app(conf_in(api={"auth_mode": "noauth"}))
+    )
+    resp = api.request("/healthcheck", method=method, status=405)
+    assert resp.headers["Allow"] == "GET, HEAD"
+    assert resp.json["error_message"]["faultstring"] == (
+        "This method is not allowed here."
+    )
+    assert api.head("/healthcheck").status_int == 204

@@ -61,6 +61,12 @@ def answer(error, **kwargs):
             "Client",
             "This method is not allowed here.",
         ),
+        (
+            RecursionError("maximum recursion depth exceeded"),
+            400,
+            "Client",
+            "The body is nested too deeply to be read.",
+        ),
     ],
 )
 def test_mapping(error, status, faultcode, message):
@@ -87,3 +93,10 @@ def test_unexpected_errors_are_logged_and_hidden(caplog):
     assert fault["faultcode"] == "Server"
     assert "secret" not in fault["faultstring"]
     assert "secret internals" in caplog.text
+
+
+def test_405_keeps_the_allow_header_routing_computed():
+    error = exc.HTTPMethodNotAllowed()
+    error.allow = ["GET", "POST"]
+    _, _, resp = answer(error)
+    assert resp.headers["Allow"] == "GET, POST"

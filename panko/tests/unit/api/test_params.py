@@ -176,3 +176,40 @@ def test_body_without_length_over_the_limit_is_413():
     req.is_body_readable = True
     with pytest.raises(errors.RequestTooLarge):
         params.read_body(req, 1024)
+
+
+def test_a_body_nested_too_deeply_is_400():
+    with pytest.raises(errors.BadRequest) as refused:
+        read(request(body=b"[" * 100000), body_limit=10**6)
+    assert refused.value.message == "The body is nested too deeply to be read."
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"marker": "m\ud800"}, "The argument marker contains a lone"),
+        ({"sort": ["\x00"]}, "The argument sort contains a NUL character."),
+        ({"limit": "1\x00"}, "The argument limit contains a NUL character."),
+    ],
+)
+def test_arguments_a_database_cannot_hold_are_refused(body, message):
+    with pytest.raises(errors.BadRequest) as refused:
+        read(request(body=json.dumps(body).encode()))
+    assert refused.value.message.startswith(message)
+
+
+def test_path_arguments_are_checked():
+    assert params.text_arg("ok", "message_id") == "ok"
+    with pytest.raises(errors.BadRequest) as refused:
+        params.text_arg("a\x00", "message_id")
+    assert refused.value.message == (
+        "The argument message_id contains a NUL character."
+    )
+
+
+def test_null_in_a_repeated_argument_is_400():
+    with pytest.raises(errors.BadRequest) as refused:
+        read(request(body={"sort": [None]}))
+    assert refused.value.message == (
+        "sort must be a string or a list of strings."
+    )

@@ -196,3 +196,12 @@ def test_closing_early_closes_the_source():
     app_iter.close()
     assert source.closed
     assert source.count < 10
+
+
+def test_failure_right_after_the_first_item_is_not_an_empty_answer():
+    # pecan answers 204 to a body whose first chunk is empty: the first
+    # item goes out alone, so a listing that fails next is truncated.
+    source = Source([{"n": 0}, {"n": 1}], fail_after=1)
+    chunks = list(render.json_list(source).app_iter)
+    assert chunks == [b'[{"n": 0}']
+    assert source.closed
