@@ -11,6 +11,7 @@ import inspect
 
 from pecan import rest
 
+from panko.api.controllers import resource
 from panko.api.controllers import root
 
 # RestController handlers: the HTTP method and whether the handler takes
@@ -46,12 +47,15 @@ def walk(controller=None, path: str = "") -> list[tuple[str, str]]:
 
 
 def _exposed(controller):
-    """The exposed attributes of a controller, but pecan's own routing
-    (``RestController._route``): a ``_lookup`` or ``_default`` of panko's
+    """The exposed attributes of a controller, but the routing of pecan
+    (``RestController._route``) and of ``resource.Resource``, which only
+    refines pecan's 405 and 404: a ``_lookup`` or ``_default`` of panko's
     is reported, and the walk must learn it."""
     for name in dir(type(controller)):
         value = getattr(type(controller), name, None)
         if value is getattr(rest.RestController, name, None):
+            continue
+        if value is getattr(resource.Resource, name, None):
             continue
         if getattr(value, "exposed", False):
             yield name, value
