@@ -552,7 +552,14 @@ class Reader:
             marker, previous = ids[-1], order[-1]
 
 
-EVENT_KEYS = {"message_id", "event_type", "traits", "generated", "raw"}
+EVENT_KEYS = {
+    "message_id",
+    "event_type",
+    "traits",
+    "generated",
+    "raw",
+    "position",
+}
 
 
 def check_events(events, limit=None, project=None):
@@ -566,6 +573,8 @@ def check_events(events, limit=None, project=None):
         if not isinstance(e, dict) or set(e) != EVENT_KEYS:
             raise BadAnswer("not an event: %r" % (e,))
         datetime.datetime.fromisoformat(e["generated"])
+        if not isinstance(e["position"], int) or e["position"] < 0:
+            raise BadAnswer("bad position: %r" % (e["position"],))
         traits = {t["name"]: t for t in e["traits"]}
         if set(traits["project_id"]) != {"name", "value", "type"}:
             raise BadAnswer("bad trait: %r" % (traits["project_id"],))

@@ -102,6 +102,7 @@ def an_event(project):
         "generated": "2026-05-01T10:00:00.000005",
         "traits": [{"name": "project_id", "value": project, "type": "string"}],
         "raw": {"payload": {}},
+        "position": 7,
     }
 
 
@@ -114,6 +115,7 @@ def test_the_answer_checks_catch_bad_answers():
         ({"error_message": {}}, {}),
         ([dict(an_event("p1"), generated="yesterday")], {}),
         ([dict(an_event("p1"), raw=None)], {}),
+        ([dict(an_event("p1"), position="7")], {}),
         ([{"message_id": "m1"}], {}),
     ]
     for events, kwargs in bad_answers:

@@ -145,7 +145,11 @@ def test_every_operation_documents_its_errors_in_the_wsme_shape():
             ]
             for status, response in responses.items():
                 response = spec._resolve(response)
-                if int(status) in (200, 204, 401) or path == "/healthcheck":
+                # 401 and 414 are answered by keystonemiddleware and the
+                # WSGI server, in front of panko.
+                if int(status) in (200, 204, 401, 414):
+                    continue
+                if path == "/healthcheck":
                     continue
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}
