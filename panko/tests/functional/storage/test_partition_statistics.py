@@ -71,7 +71,8 @@ def _ago(**delta):
 
 
 @pytest.fixture
-def empty_postgresql():
+def empty_postgresql(backend):
+    """A database of its own: the upgrade starts from revision 001."""
     server = backends.SQLServer("postgresql")
     url = server.create_database("ps_stats_test")
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
