@@ -285,21 +285,37 @@ class Connection(base.Connection):
         for row in self._rows(stmt, None):
             yield models.TraitType(row.name, row.dtype)
 
-    def get_traits(self, event_type, trait_name=None, limit=None):
+    def _trait_values(self, event_type, trait_name, start, values_needed):
+        # ix_event_type_generated: event_type_id equal, then a range of
+        # (generated, message_id) in index order.
         stmt = (
-            sa.select(E.c.traits, E.c.project_id, E.c.user_id)
+            sa.select(
+                E.c.generated,
+                E.c.message_id,
+                E.c.traits,
+                E.c.project_id,
+                E.c.user_id,
+            )
             .where(E.c.event_type_id == query.event_type_id(event_type))
-            .order_by(E.c.generated, E.c.message_id)
+            .order_by(*query.order_by(models.DEFAULT_SORT))
         )
+        if start is not None:
+            stmt = stmt.where(
+                query.after_marker(
+                    models.DEFAULT_SORT,
+                    base.marker_event(start),
+                    inclusive=True,
+                )
+            )
         rows_needed = None
         if trait_name is not None:
             stmt = stmt.where(self._has_trait(trait_name))
-            if limit is not None:
+            if values_needed is not None:
                 # Each row has the trait at least once: reading more rows
-                # than values asked for would only be thrown away.
-                rows_needed = limit
-                stmt = stmt.limit(limit)
-        count = 0
+                # than values asked for would only be thrown away (the
+                # first may be partly skipped: one more).
+                rows_needed = values_needed + (start is not None)
+                stmt = stmt.limit(rows_needed)
         for row in self._rows(stmt, rows_needed):
             if trait_name is None:
                 traits = codec.decode_traits(
@@ -309,11 +325,7 @@ class Connection(base.Connection):
                 traits = codec.decode_named_traits(
                     row.traits, trait_name, row.project_id, row.user_id
                 )
-            for trait in traits:
-                if limit is not None and count >= limit:
-                    return
-                count += 1
-                yield trait
+            yield (row.generated, row.message_id), traits
 
     def _has_trait(self, name: str):
         column = query.COLUMN_TRAITS.get(name)

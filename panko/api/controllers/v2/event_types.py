@@ -6,6 +6,8 @@ administrators (see ``panko.policies.event_types``).
 
 from __future__ import annotations
 
+from urllib import parse
+
 import pecan
 from pecan import rest
 import webob
@@ -14,6 +16,7 @@ from panko.api import errors
 from panko.api import params
 from panko.api import query
 from panko.api import render
+from panko.api import trait_markers
 
 INDEX = "telemetry:event_types:index"
 SHOW = "telemetry:event_types:show"
@@ -58,15 +61,32 @@ def list_trait_values(
 ) -> webob.Response:
     """The values of trait ``trait_name`` of events of ``event_type``,
     at most ``limit`` (default and largest: [api] max_api_return_limit).
+
+    When there are more, a ``Link: <...>; rel="next"`` header gives the
+    URL of the next page, whose ``marker`` names where it starts.
     """
     _authorize(request, TRAITS_SHOW)
-    args = params.read_args(request, ("limit",))
+    args = params.read_args(request, ("limit", "marker"))
     maximum = request.conf.api.max_api_return_limit
     limit = query.parse_limit(args["limit"], maximum, maximum)
-    return render.json_list(
-        request.storage.get().get_traits(event_type, trait_name, limit),
-        render.trait,
+    marker = None
+    if args["marker"] is not None:
+        marker = trait_markers.decode(args["marker"])
+    page = request.storage.get().get_trait_page(
+        event_type, trait_name, limit, marker
     )
+    resp = render.json_response([render.trait(t) for t in page.traits])
+    if page.next_marker is not None:
+        resp.headers["Link"] = '<%s>; rel="next"' % _next_page_url(
+            request, None if args["limit"] is None else limit, page.next_marker
+        )
+    return resp
+
+
+def _next_page_url(request, limit, marker) -> str:
+    args = {} if limit is None else {"limit": limit}
+    args["marker"] = trait_markers.encode(marker)
+    return request.path_url + "?" + parse.urlencode(args)
 
 
 class TraitsController(rest.RestController):
