@@ -14,6 +14,7 @@ import abc
 from collections.abc import Iterable
 from collections.abc import Iterator
 import datetime
+import itertools
 
 from oslo_config import cfg
 from oslo_log import log
@@ -27,6 +28,12 @@ LOG = log.getLogger(__name__)
 
 DEFAULT_EXPIRY_BATCH = 10000
 _OWNER_TRAITS = (models.PROJECT_TRAIT, models.USER_TRAIT)
+
+
+def marker_event(marker: models.TraitMarker) -> models.Event:
+    """The key of a trait marker's event, as the marker of an event
+    listing in ``models.DEFAULT_SORT``."""
+    return models.Event(marker.message_id, "", marker.generated)
 
 
 class Connection(abc.ABC):
@@ -300,7 +307,6 @@ class Connection(abc.ABC):
         """Name and type of each trait seen on events of ``event_type``,
         sorted by name then type."""
 
-    @abc.abstractmethod
     def get_traits(
         self,
         event_type: str,
@@ -308,8 +314,63 @@ class Connection(abc.ABC):
         limit: int | None = None,
     ) -> Iterator[models.Trait]:
         """Trait values of events of ``event_type`` (only ``trait_name``
-        when given), at most ``limit`` of them, ordered by trait name and
-        then by the events' generated time."""
+        when given), at most ``limit`` of them, in the order of
+        :class:`~panko.storage.models.TraitMarker`."""
+        values = (
+            trait
+            for _key, traits in self._trait_values(
+                event_type, trait_name, None, limit
+            )
+            for trait in traits
+        )
+        return itertools.islice(values, limit)
+
+    def get_trait_page(
+        self,
+        event_type: str,
+        trait_name: str | None,
+        limit: int,
+        marker: models.TraitMarker | None = None,
+    ) -> models.TraitPage:
+        """At most ``limit`` values of ``get_traits``, from ``marker``
+        (the ``next_marker`` of the previous page) on.
+
+        One value more than the page is read, so that the next marker is
+        given only when there is a next page; it names that value, so a
+        page may end inside an event and is never short of ``limit``.
+        """
+        if limit < 1:
+            raise ValueError("limit must be positive")
+        traits: list[models.Trait] = []
+        for key, values in self._trait_values(
+            event_type, trait_name, marker, limit + 1
+        ):
+            first = 0
+            if marker is not None and key == marker[:2]:
+                first = marker.skip
+            for index in range(first, len(values)):
+                if len(traits) == limit:
+                    return models.TraitPage(
+                        traits, models.TraitMarker(*key, index)
+                    )
+                traits.append(values[index])
+        return models.TraitPage(traits, None)
+
+    @abc.abstractmethod
+    def _trait_values(
+        self,
+        event_type: str,
+        trait_name: str | None,
+        start: models.TraitMarker | None,
+        values_needed: int | None,
+    ) -> Iterator[tuple[tuple[datetime.datetime, str], list[models.Trait]]]:
+        """For each event of ``event_type`` having trait ``trait_name``
+        (any trait when None), in ``models.DEFAULT_SORT`` from the event
+        of ``start`` included: its (generated, message_id) and its values
+        of that trait sorted by dtype (all its traits by name and dtype
+        when None). ``values_needed`` bounds how many values the caller
+        will read (the driver may stop reading rows once they hold that
+        many); None reads them all."""
 
     # -- expiry -------------------------------------------------------------
 

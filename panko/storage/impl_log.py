@@ -52,7 +52,7 @@ class Connection(base.Connection):
     def get_trait_types(self, event_type):
         return iter(())
 
-    def get_traits(self, event_type, trait_name=None, limit=None):
+    def _trait_values(self, event_type, trait_name, start, values_needed):
         return iter(())
 
     def _delete_events_before(self, before, max_count):

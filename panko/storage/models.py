@@ -244,3 +244,26 @@ class RecordResult:
     stored: list[str] = dataclasses.field(default_factory=list)
     duplicates: list[str] = dataclasses.field(default_factory=list)
     rejected: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+
+class TraitMarker(NamedTuple):
+    """Where a page of trait values starts: the ``skip``-th value (from
+    0, in dtype order) of the event (``generated``, ``message_id``).
+
+    Trait values are listed in the order of their events,
+    ``DEFAULT_SORT``, which every backend reads as a range of its
+    (event type, generated, message_id) index; an event's values of one
+    trait name are at most one per dtype, so a page may end inside it.
+    """
+
+    generated: datetime.datetime
+    message_id: str
+    skip: int = 0
+
+
+class TraitPage(NamedTuple):
+    """A page of trait values and where the next one starts (None when
+    this page is the last)."""
+
+    traits: list[Trait]
+    next_marker: TraitMarker | None

@@ -428,24 +428,43 @@ class Connection(base.Connection):
         }
         return iter(sorted(trait_types, key=lambda t: (t.name, t.dtype)))
 
-    def get_traits(self, event_type, trait_name=None, limit=None):
+    def _trait_values(self, event_type, trait_name, start, values_needed):
         spec: dict[str, Any] = {"type": {"$eq": event_type}}
         if trait_name is not None:
             spec["traits"] = {"$elemMatch": {"n": {"$eq": trait_name}}}
-        order = query.order(models.DEFAULT_SORT)
+        if start is not None:
+            spec = {
+                "$and": [
+                    spec,
+                    query.after_marker(
+                        models.DEFAULT_SORT,
+                        base.marker_event(start),
+                        inclusive=True,
+                    ),
+                ]
+            }
+        # Each document has the trait at least once (the first may be
+        # partly skipped: one more).
+        limit = 0
+        if trait_name is not None and values_needed is not None:
+            limit = values_needed + (start is not None)
 
         def open_cursor():
-            return self.events.find(spec, {"traits": 1}, sort=order)
+            # type_time_id: the type equal, then a range of (time, _id)
+            # in index order, never the traits index and a sort.
+            return self.events.find(
+                spec,
+                {"traits": 1, "time": 1},
+                sort=query.order(models.DEFAULT_SORT),
+                limit=limit,
+                hint=schema.TYPE_TIME_INDEX,
+            )
 
-        count = 0
         for doc in self._stream(open_cursor):
-            for trait in documents.decode_traits(doc["traits"]):
-                if trait_name is not None and trait.name != trait_name:
-                    continue
-                if limit is not None and count >= limit:
-                    return
-                count += 1
-                yield trait
+            traits = documents.decode_traits(doc["traits"])
+            if trait_name is not None:
+                traits = [t for t in traits if t.name == trait_name]
+            yield (documents.decode_time(doc["time"]), doc["_id"]), traits
 
     # -- expiry -------------------------------------------------------------
 

@@ -93,9 +93,12 @@ def scope(event_filter: models.EventFilter) -> list[dict]:
 
 
 def after_marker(
-    sort: tuple[tuple[str, str], ...], marker: models.Event
+    sort: tuple[tuple[str, str], ...],
+    marker: models.Event,
+    inclusive: bool = False,
 ) -> dict:
-    """Documents strictly after ``marker`` in the order ``sort``.
+    """Documents strictly after ``marker`` in the order ``sort`` (or from
+    ``marker`` on, when ``inclusive``).
 
     Written as ``k1 >= m1 AND (k1 > m1 OR (k1 = m1 AND k2 > m2))`` so that
     the first key bounds the index range however deep the page is.
@@ -107,9 +110,12 @@ def after_marker(
     }
     disjuncts = []
     equal_so_far: dict[str, Any] = {}
-    for key, direction in sort:
+    last = len(sort) - 1
+    for index, (key, direction) in enumerate(sort):
         field = FIELDS[key]
         beyond = "$lt" if direction == "desc" else "$gt"
+        if inclusive and index == last:
+            beyond += "e"
         disjuncts.append({**equal_so_far, field: {beyond: values[field]}})
         equal_so_far[field] = {"$eq": values[field]}
     first_key, first_dir = sort[0]

@@ -44,13 +44,14 @@ SCHEMA_DOC = "schema"
 POSITION_DOC = "position"
 
 TTL_INDEX = "generated_ttl"
+TYPE_TIME_INDEX = "type_time_id"
 
 A = pymongo.ASCENDING
 EVENT_INDEXES = [
     pymongo.IndexModel([("position", A)], name="position", unique=True),
     pymongo.IndexModel([("time", A), ("_id", A)], name="time_id"),
     pymongo.IndexModel(
-        [("type", A), ("time", A), ("_id", A)], name="type_time_id"
+        [("type", A), ("time", A), ("_id", A)], name=TYPE_TIME_INDEX
     ),
     pymongo.IndexModel(
         [("project_id", A), ("time", A), ("_id", A)], name="project_time_id"

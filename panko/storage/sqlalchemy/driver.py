@@ -285,35 +285,45 @@ class Connection(base.Connection):
         for row in self._rows(stmt, None):
             yield models.TraitType(row.name, row.dtype)
 
-    def get_traits(self, event_type, trait_name=None, limit=None):
-        stmt = (
-            sa.select(E.c.traits, E.c.project_id, E.c.user_id)
+    def _trait_values(self, event_type, trait_name, start, values_needed):
+        # ix_event_type_generated: event_type_id equal, then a range of
+        # (generated, message_id) in index order.
+        every = (
+            sa.select(
+                E.c.generated,
+                E.c.message_id,
+                E.c.traits,
+                E.c.project_id,
+                E.c.user_id,
+            )
             .where(E.c.event_type_id == query.event_type_id(event_type))
-            .order_by(E.c.generated, E.c.message_id)
+            .order_by(*query.order_by(models.DEFAULT_SORT))
         )
-        rows_needed = None
-        if trait_name is not None:
-            stmt = stmt.where(self._has_trait(trait_name))
-            if limit is not None:
-                # Each row has the trait at least once: reading more rows
-                # than values asked for would only be thrown away.
-                rows_needed = limit
-                stmt = stmt.limit(limit)
-        count = 0
-        for row in self._rows(stmt, rows_needed):
-            if trait_name is None:
-                traits = codec.decode_traits(
-                    row.traits, row.project_id, row.user_id
-                )
-            else:
-                traits = codec.decode_named_traits(
-                    row.traits, trait_name, row.project_id, row.user_id
-                )
-            for trait in traits:
-                if limit is not None and count >= limit:
-                    return
-                count += 1
-                yield trait
+        if values_needed is None:
+            # One read to the end: the database drops the events without
+            # the trait.
+            stmt = _from_marker(every, start, inclusive=True)
+            if trait_name is not None:
+                stmt = stmt.where(self._has_trait(trait_name))
+            yield from _decoded(self._rows(stmt, None), trait_name)
+            return
+        # Batches of rows in index order, each ending at its limit, the
+        # trait checked here: given the trait test, PostgreSQL judges it
+        # so selective that it reads the type's range to its end and
+        # sorts it. Most events of a type have its traits, so one batch
+        # (one more row: the first may be partly skipped) is the rule.
+        batch = values_needed + (start is not None)
+        marker, inclusive = start, True
+        while True:
+            stmt = _from_marker(every, marker, inclusive).limit(batch)
+            rows = list(self._rows(stmt, batch))
+            yield from _decoded(rows, trait_name)
+            if len(rows) < batch:
+                return
+            marker = models.TraitMarker(
+                rows[-1].generated, rows[-1].message_id
+            )
+            inclusive = False
 
     def _has_trait(self, name: str):
         column = query.COLUMN_TRAITS.get(name)
@@ -408,3 +418,28 @@ class Connection(base.Connection):
                 )
                 conn.execute(t.delete().where(t.c.id.in_(unused)))
             return unused
+
+
+def _from_marker(stmt, marker: models.TraitMarker | None, inclusive: bool):
+    if marker is None:
+        return stmt
+    return stmt.where(
+        query.after_marker(
+            models.DEFAULT_SORT, base.marker_event(marker), inclusive=inclusive
+        )
+    )
+
+
+def _decoded(rows, trait_name: str | None):
+    """(generated, message_id) and the traits called ``trait_name`` (all
+    when None) of each event row."""
+    for row in rows:
+        if trait_name is None:
+            traits = codec.decode_traits(
+                row.traits, row.project_id, row.user_id
+            )
+        else:
+            traits = codec.decode_named_traits(
+                row.traits, trait_name, row.project_id, row.user_id
+            )
+        yield (row.generated, row.message_id), traits

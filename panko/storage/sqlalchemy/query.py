@@ -175,9 +175,13 @@ def order_by(sort: tuple[tuple[str, str], ...], columns=None) -> list:
 
 
 def after_marker(
-    sort: tuple[tuple[str, str], ...], marker: models.Event, columns=None
+    sort: tuple[tuple[str, str], ...],
+    marker: models.Event,
+    columns=None,
+    inclusive: bool = False,
 ):
-    """Rows strictly after ``marker`` in the order ``sort``.
+    """Rows strictly after ``marker`` in the order ``sort`` (or from
+    ``marker`` on, when ``inclusive``).
 
     Written as ``k1 >= m1 AND (k1 > m1 OR (k1 = m1 AND k2 > m2))`` so that
     the first key bounds an index range on every backend.
@@ -190,9 +194,14 @@ def after_marker(
     }
     disjuncts = []
     equal_so_far: list[Any] = []
-    for key, direction in sort:
+    last = len(sort) - 1
+    for index, (key, direction) in enumerate(sort):
         column, value = columns[key], values[key]
-        beyond = column < value if direction == "desc" else column > value
+        closed = inclusive and index == last
+        if direction == "desc":
+            beyond = column <= value if closed else column < value
+        else:
+            beyond = column >= value if closed else column > value
         disjuncts.append(sa.and_(*equal_so_far, beyond))
         equal_so_far.append(column == value)
     first_key, first_dir = sort[0]

@@ -6,6 +6,8 @@ administrators (see ``panko.policies.event_types``).
 
 from __future__ import annotations
 
+from urllib import parse
+
 import pecan
 import webob
 
@@ -13,6 +15,7 @@ from panko.api import errors
 from panko.api import params
 from panko.api import query
 from panko.api import render
+from panko.api import trait_markers
 from panko.api.controllers import resource
 
 INDEX = "telemetry:event_types:index"
@@ -59,17 +62,34 @@ def list_trait_values(
 ) -> webob.Response:
     """The values of trait ``trait_name`` of events of ``event_type``,
     at most ``limit`` (default and largest: [api] max_api_return_limit).
+
+    When there are more, a ``Link: <...>; rel="next"`` header gives the
+    URL of the next page, whose ``marker`` names where it starts.
     """
     _authorize(request, TRAITS_SHOW)
-    args = params.read_args(request, ("limit",))
+    args = params.read_args(request, ("limit", "marker"))
     params.text_arg(event_type, "event_type")
     params.text_arg(trait_name, "trait_name")
     maximum = request.conf.api.max_api_return_limit
     limit = query.parse_limit(args["limit"], maximum, maximum)
-    return render.json_list(
-        request.storage.get().get_traits(event_type, trait_name, limit),
-        render.trait,
+    marker = None
+    if args["marker"] is not None:
+        marker = trait_markers.decode(args["marker"])
+    page = request.storage.get().get_trait_page(
+        event_type, trait_name, limit, marker
     )
+    resp = render.json_response([render.trait(t) for t in page.traits])
+    if page.next_marker is not None:
+        resp.headers["Link"] = '<%s>; rel="next"' % _next_page_url(
+            request, None if args["limit"] is None else limit, page.next_marker
+        )
+    return resp
+
+
+def _next_page_url(request, limit, marker) -> str:
+    args = {} if limit is None else {"limit": limit}
+    args["marker"] = trait_markers.encode(marker)
+    return request.path_url + "?" + parse.urlencode(args)
 
 
 class TraitsController(resource.Resource):

@@ -56,7 +56,7 @@ class MemoryStore(base.Connection):
         raise AssertionError("not used by the listener")
 
     clear = ping = close = get_event_types = get_trait_types = upgrade
-    get_traits = upgrade
+    _trait_values = upgrade
     _get_events = _count_events = upgrade
     _delete_events_before = _delete_unused_event_types = upgrade
 
