@@ -63,6 +63,16 @@ class EventQuery:
     all_tenants: bool | None = None
 
 
+def scoped_filter(conditions: list[Condition], caller) -> models.EventFilter:
+    """The filter of ``conditions`` narrowed to what ``caller`` (an
+    ``rbac.Caller``) may see: the one scoping rule of the listing and the
+    counts."""
+    parsed = parse_conditions(conditions)
+    return dataclasses.replace(
+        parsed.event_filter, **caller.event_scope(parsed.all_tenants)
+    )
+
+
 def parse_conditions(conditions: list[Condition]) -> EventQuery:
     """Check ``conditions`` and build the filter they describe."""
     fields: dict[str, Any] = {}

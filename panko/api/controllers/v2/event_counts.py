@@ -17,8 +17,6 @@ more groups exist.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pecan
 from pecan import rest
 import webob
@@ -76,10 +74,7 @@ def count_events(request: webob.Request) -> webob.Response:
     limit = query.parse_limit(
         args["limit"], api.max_api_return_limit, api.max_api_return_limit
     )
-    parsed = query.parse_conditions(args["q"])
-    event_filter = dataclasses.replace(
-        parsed.event_filter, **caller.event_scope(parsed.all_tenants)
-    )
+    event_filter = query.scoped_filter(args["q"], caller)
     connection = request.storage.get()
     if not grouping.keys:
         [total] = connection.count_events(event_filter)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from oslo_log import log
 import pecan
 import webob
@@ -39,10 +37,7 @@ def list_events(request: webob.Request) -> webob.Response:
         repeated=("sort",),
         body_limit=api.max_request_body_size,
     )
-    parsed = query.parse_conditions(args["q"])
-    event_filter = dataclasses.replace(
-        parsed.event_filter, **caller.event_scope(parsed.all_tenants)
-    )
+    event_filter = query.scoped_filter(args["q"], caller)
     pagination = models.Pagination(
         limit=query.parse_limit(
             args["limit"],
