@@ -73,22 +73,7 @@ def served(tmp_path_factory, _upgraded):
     connection.record_events(apidata.sample_events())
     connection.close()
     config_file = apidata.write_config(tmp_path / "panko.conf", _upgraded)
-    port = test_servers.free_port()
-    server = test_servers.Server(
-        [
-            str(test_servers.BIN / "panko-api"),
-            "--config-file",
-            config_file,
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--auth-mode",
-            "noauth",
-        ],
-        port,
-        tmp_path / "panko-api.log",
-    )
+    server = test_servers.start_panko_api(config_file, tmp_path)
     yield server
     server.stop()
 

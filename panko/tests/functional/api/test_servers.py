@@ -91,10 +91,10 @@ def config_file(storage_conn, tmp_path):
     return apidata.write_config(tmp_path / "panko.conf", storage_conn.url)
 
 
-@pytest.fixture
-def panko_api(config_file, tmp_path):
+def start_panko_api(config_file, tmp_path) -> Server:
+    """panko-api in noauth mode, one worker, on a free port."""
     port = free_port()
-    server = Server(
+    return Server(
         [
             str(BIN / "panko-api"),
             "--config-file",
@@ -109,6 +109,11 @@ def panko_api(config_file, tmp_path):
         port,
         tmp_path / "panko-api.log",
     )
+
+
+@pytest.fixture
+def panko_api(config_file, tmp_path):
+    server = start_panko_api(config_file, tmp_path)
     yield server
     server.stop()
 
