@@ -38,6 +38,7 @@ import pecan
 
 from panko import policies
 from panko import service
+from panko.api import argspecs
 from panko.api import errors
 from panko.api import hooks
 from panko.conf import defaults
@@ -131,6 +132,7 @@ def app_factory(global_config: dict, **local_conf) -> pecan.Pecan:
 
 def setup_app(state: hooks.AppState, root) -> pecan.Pecan:
     """A pecan application serving the controller ``root``."""
+    argspecs.remember()
     app = pecan.make_app(
         root,
         hooks=[hooks.ErrorHook(), hooks.ContextHook(state)],

@@ -33,7 +33,6 @@ The exact rule, for every route under ``/v2``:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from oslo_config import cfg
@@ -78,6 +77,9 @@ class Caller:
         self.anonymous = anonymous
         self._enforcer = enforcer
         self._conf = conf
+        # Decisions by (rule, target): showing one's own event asks the
+        # same question twice (before and after the look-up).
+        self._decisions: dict[tuple, bool] = {}
 
     @classmethod
     def from_environ(
@@ -121,9 +123,14 @@ class Caller:
             )
 
     def allowed(self, rule: str, target: dict[str, str] | None = None) -> bool:
-        return self._enforcer.authorize(
-            rule, self.target if target is None else target, self.context
-        )
+        if target is None:
+            target = self.target
+        key = (rule, tuple(sorted(target.items())))
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._enforcer.authorize(rule, target, self.context)
+            self._decisions[key] = decision
+        return decision
 
     def authorize(
         self, rule: str, target: dict[str, str] | None = None
@@ -133,7 +140,7 @@ class Caller:
         if not self.allowed(rule, target):
             raise errors.Forbidden("The policy does not allow %s." % rule)
 
-    @functools.cached_property
+    @property
     def is_admin(self) -> bool:
         return self.allowed(SEGREGATION)
 

@@ -211,8 +211,17 @@ class Connection(abc.ABC):
         self,
         event_filter: models.EventFilter,
         pagination: models.Pagination | None = None,
+        encoded: bool = False,
     ) -> Iterator[models.Event]:
         """Events matching ``event_filter``, in the pagination's order.
+
+        With ``encoded``, events are read to be shown as the API's JSON:
+        decoding and encoding them again would be most of the cost of a
+        listing. Their raw notification is left as UTF-8 JSON in
+        ``raw_json`` (``raw`` is None), and a storage that keeps the
+        traits as the API's JSON (``panko.traits_json``) leaves them in
+        ``traits_json``; ``traits`` then holds only the text project_id
+        and user_id traits, which decide who may see the event.
 
         The sort is made total (see ``Pagination.total_order``); with no
         sort given, a filter on positions is answered in position order,
@@ -229,7 +238,13 @@ class Connection(abc.ABC):
                 message_id=pagination.marker
             ).scoped_like(event_filter)
             found = list(
-                self._get_events(marker_filter, 1, models.DEFAULT_SORT, None)
+                self._get_events(
+                    marker_filter,
+                    1,
+                    models.DEFAULT_SORT,
+                    None,
+                    encoded=True,
+                )
             )
             if not found:
                 raise exceptions.InvalidMarker(pagination.marker)
@@ -244,6 +259,7 @@ class Connection(abc.ABC):
             pagination.limit,
             pagination.total_order(default),
             marker,
+            encoded,
         )
 
     @abc.abstractmethod
@@ -253,11 +269,13 @@ class Connection(abc.ABC):
         limit: int | None,
         sort: tuple[tuple[str, str], ...],
         marker: models.Event | None,
+        encoded: bool,
     ) -> Iterator[models.Event]:
         """Events matching the filter, ordered by ``sort`` (total: its
         last key is message_id or position), strictly after ``marker`` in
         that order when given, at most ``limit`` of them. Trait values and
-        raw are returned whole, and each event's position is set.
+        raw are returned whole (or encoded, see get_events), and each
+        event's position is set.
 
         When the filter has ``after_position`` or ``sort`` starts with
         position, an event must not be returned while an event of lower

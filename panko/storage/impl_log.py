@@ -40,7 +40,7 @@ class Connection(base.Connection):
             )
         return [event.message_id for event in events]
 
-    def _get_events(self, event_filter, limit, sort, marker):
+    def _get_events(self, event_filter, limit, sort, marker, encoded):
         return iter(())
 
     def _count_events(self, event_filter, grouping, limit):

@@ -82,8 +82,14 @@ class Event:
     raw: Any = None
     position: int | None = None
     # ``raw`` as compact UTF-8 JSON, set when the storage checks the
-    # event, so that it is encoded once.
+    # event, so that it is encoded once, and by reads that leave it
+    # encoded (see Connection.get_events).
     raw_json: bytes | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
+    # The traits as the API's JSON (``panko.traits_json``), set by reads
+    # that leave them encoded.
+    traits_json: bytes | None = dataclasses.field(
         default=None, compare=False, repr=False
     )
 

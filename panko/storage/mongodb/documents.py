@@ -27,17 +27,15 @@ its keys may contain anything, which BSON field names cannot.
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Any
 
 import bson
 
+from panko import jsonutils
 from panko.storage import models
 
 EPOCH = datetime.datetime(1970, 1, 1)
 MICROSECOND = datetime.timedelta(microseconds=1)
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def encode_time(moment: datetime.datetime) -> bson.Int64:
@@ -70,8 +68,12 @@ def decode_value(dtype: int, value: Any) -> Any:
     return value
 
 
-def encode_raw(raw: Any) -> str | None:
-    return None if raw is None else _dumps(raw)
+def encode_raw(event: models.Event) -> str | None:
+    """The raw notification as JSON text: the encoding the storage made
+    when it checked the event, else (Panko 10's documents) a new one."""
+    if event.raw_json is not None:
+        return event.raw_json.decode("utf-8")
+    return None if event.raw is None else jsonutils.dumps(event.raw)
 
 
 def event_document(event: models.Event, position: int) -> dict:
@@ -87,7 +89,7 @@ def event_document(event: models.Event, position: int) -> dict:
             {"n": t.name, "t": t.dtype, "v": encode_value(t.dtype, t.value)}
             for t in event.traits
         ],
-        "raw": encode_raw(event.raw),
+        "raw": encode_raw(event),
     }
 
 
@@ -106,15 +108,24 @@ def decode_traits(items: list[dict]) -> list[models.Trait]:
     return traits
 
 
-def decode_event(doc: dict) -> models.Event:
-    raw = doc.get("raw")
+def decode_event(doc: dict, encoded: bool = False) -> models.Event:
+    """The event of a document; its raw notification left as UTF-8 JSON
+    in ``raw_json`` when ``encoded`` (see Connection.get_events: the
+    traits are decoded either way)."""
+    raw = raw_json = None
+    if doc.get("raw") is not None:
+        if encoded:
+            raw_json = doc["raw"].encode("utf-8")
+        else:
+            raw = jsonutils.loads(doc["raw"])
     return models.Event(
         message_id=doc["_id"],
         event_type=doc["type"],
         generated=decode_time(doc["time"]),
         traits=decode_traits(doc.get("traits", [])),
-        raw=None if raw is None else json.loads(raw),
+        raw=raw,
         position=doc["position"],
+        raw_json=raw_json,
     )
 
 

@@ -371,7 +371,7 @@ class Connection(base.Connection):
 
     # -- reading ------------------------------------------------------------
 
-    def _get_events(self, event_filter, limit, sort, marker):
+    def _get_events(self, event_filter, limit, sort, marker, encoded):
         where = query.conditions(event_filter) + query.scope(event_filter)
         if marker is not None:
             where.append(query.after_marker(sort, marker))
@@ -388,7 +388,7 @@ class Connection(base.Connection):
             return cursor.limit(limit) if limit is not None else cursor
 
         for doc in self._stream(open_cursor):
-            yield documents.decode_event(doc)
+            yield documents.decode_event(doc, encoded)
 
     def _count_events(self, event_filter, grouping, limit):
         where = query.conditions(event_filter) + query.scope(event_filter)

@@ -7,13 +7,18 @@ as ISO 8601 text with microseconds, so that comparing the text compares
 the times. The text ``project_id`` and ``user_id`` traits live in columns
 of their own and are left out of the document: stored once, not twice.
 
-Raw notifications are stored zlib-compressed (level 1, a 4 KiB window
-and a small hash table). JSON notifications are mostly keys, UUIDs and
-words: zlib's entropy coding halves them, where the databases' own LZ
-compressors (lz4, pglz, none on MariaDB) save a quarter at best. The
-small window loses nothing on payloads of a few KiB and makes each call
-three times cheaper than zlib's defaults, whose setup (256 KiB of
-tables, cleared for every payload) costs more than compressing one.
+The ``raw`` column holds what the API shows of an event beyond its
+other columns: the traits as the API's JSON (``panko.traits_json``,
+written once here rather than rebuilt by every listing: the document is
+for filters) and the raw notification's JSON, zlib-compressed together
+(level 1, a 4 KiB window and a small hash table). JSON notifications are
+mostly keys, UUIDs and words: zlib's entropy coding halves them (and the
+trait values, most of which are in the notification too, add little),
+where the databases' own LZ compressors (lz4, pglz, none on MariaDB) save
+a quarter at best. The small window loses nothing on payloads of a few
+KiB and makes each call three times cheaper than zlib's defaults, whose
+setup (256 KiB of tables, cleared for every payload) costs more than
+compressing one.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 import zlib
 
 from panko import jsonutils
+from panko import traits_json
 from panko.storage import models
 
 
@@ -74,9 +80,30 @@ def decode_traits(
 ) -> list[models.Trait]:
     """Traits from a stored document (text, or already decoded by the
     database driver) and the event's project_id and user_id columns,
-    sorted by name and type."""
-    if isinstance(doc, str):
+    sorted by name and type.
+
+    A listing decodes a thousand traits per page: one comprehension per
+    type, no call per trait but the value's conversion."""
+    if isinstance(doc, (str, bytes)):
         doc = jsonutils.loads(doc)
+    trait = models.Trait
+    traits = owner_traits(project, user)
+    for dtype_key, values in doc.items():
+        dtype = _DTYPES[dtype_key]
+        convert = _DECODERS.get(dtype)
+        if convert is None:
+            traits.extend([trait(n, dtype, v) for n, v in values.items()])
+        else:
+            traits.extend(
+                [trait(n, dtype, convert(v)) for n, v in values.items()]
+            )
+    # (name, dtype) is unique in an event: the values are never compared.
+    traits.sort()
+    return traits
+
+
+def owner_traits(project: str | None, user: str | None) -> list[models.Trait]:
+    """The text project_id and user_id traits of the event columns."""
     traits = []
     if project is not None:
         traits.append(
@@ -84,11 +111,6 @@ def decode_traits(
         )
     if user is not None:
         traits.append(models.Trait(models.USER_TRAIT, models.TEXT_TYPE, user))
-    for dtype_key, values in doc.items():
-        dtype = int(dtype_key)
-        for name, value in values.items():
-            traits.append(models.Trait(name, dtype, _value(dtype, value)))
-    traits.sort(key=lambda t: (t.name, t.dtype))
     return traits
 
 
@@ -98,7 +120,7 @@ def decode_named_traits(
     """The traits called ``name`` of :func:`decode_traits`, in its order,
     without decoding the others (listing the values of one trait reads
     thousands of documents)."""
-    if isinstance(doc, str):
+    if isinstance(doc, (str, bytes)):
         doc = jsonutils.loads(doc)
     column = {models.PROJECT_TRAIT: project, models.USER_TRAIT: user}.get(name)
     traits = []
@@ -106,7 +128,7 @@ def decode_named_traits(
         traits.append(models.Trait(name, models.TEXT_TYPE, column))
     for dtype_key, values in doc.items():
         if name in values:
-            dtype = int(dtype_key)
+            dtype = _DTYPES[dtype_key]
             traits.append(
                 models.Trait(name, dtype, _value(dtype, values[name]))
             )
@@ -114,28 +136,50 @@ def decode_named_traits(
     return traits
 
 
+# The document's type keys, and how a stored value of each type becomes
+# the Python value: JSON has no datetime, and a float may be stored as an
+# integer (PostgreSQL's JSONB writes 1e20 as 100000000000000000000).
+_DTYPES = {key: dtype for dtype, key in _KEYS.items()}
+_DECODERS = {models.DATETIME_TYPE: decode_datetime, models.FLOAT_TYPE: float}
+
+
 def _value(dtype: int, stored: Any) -> Any:
-    if dtype == models.DATETIME_TYPE:
-        return decode_datetime(stored)
-    if dtype == models.FLOAT_TYPE:
-        return float(stored)
-    return stored
+    convert = _DECODERS.get(dtype)
+    return stored if convert is None else convert(stored)
 
 
 _WINDOW_BITS = 12
 _MEMORY_LEVEL = 4
+# Compact JSON never holds a raw newline: it parts the two texts.
+_SEPARATOR = b"\n"
 
 
-def encode_raw(encoded: bytes | None) -> bytes | None:
-    """The stored form of a raw notification already encoded as JSON: a
-    zlib stream, which zlib.decompress() reads whatever its window."""
-    if encoded is None:
-        return None
+def encode_shown(event: models.Event) -> bytes:
+    """The stored form of what the API shows of an event beyond its
+    columns: its traits as the API's JSON, a newline, and its raw
+    notification already encoded as JSON (nothing when it has none), in
+    one zlib stream, which zlib.decompress() reads whatever its window.
+    Compressed together, the trait values cost little: most are in the
+    notification too."""
     compressor = zlib.compressobj(
         1, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL
     )
-    return compressor.compress(encoded) + compressor.flush()
+    return (
+        compressor.compress(traits_json.encode(event.traits))
+        + compressor.compress(_SEPARATOR)
+        + compressor.compress(event.raw_json or b"")
+        + compressor.flush()
+    )
 
 
-def decode_raw(stored: bytes | None) -> Any:
-    return None if stored is None else jsonutils.loads(zlib.decompress(stored))
+def decode_shown(stored: bytes) -> tuple[bytes, bytes | None]:
+    """The traits' JSON and the raw notification's JSON (None when the
+    event has none) of :func:`encode_shown`."""
+    shown_traits, _, raw = zlib.decompress(stored).partition(_SEPARATOR)
+    return shown_traits, raw or None
+
+
+def decode_raw(stored: bytes) -> Any:
+    """The raw notification of :func:`encode_shown`, decoded."""
+    raw = decode_shown(stored)[1]
+    return None if raw is None else jsonutils.loads(raw)

@@ -191,27 +191,37 @@ class Connection(base.Connection):
         return name
 
     def _rows(self, stmt, limit: int | None):
-        """Execute a read, streaming large results."""
+        """Execute a read, streaming large results (small ones are read
+        at once: one fetch rather than one per row)."""
         with translate_errors(), self.facade.reader() as conn:
             if limit is None or limit > STREAM_THRESHOLD:
                 conn = conn.execution_options(yield_per=STREAM_CHUNK)
-            yield from conn.execute(stmt)
+                yield from conn.execute(stmt)
+            else:
+                yield from conn.execute(stmt).all()
 
-    def _get_events(self, event_filter, limit, sort, marker):
-        stmt = self._events_query(event_filter, limit, sort, marker)
+    def _get_events(self, event_filter, limit, sort, marker, encoded):
+        stmt = self._events_query(event_filter, limit, sort, marker, encoded)
         for row in self._rows(stmt, limit):
-            yield models.Event(
+            event = models.Event(
                 message_id=row.message_id,
                 event_type=self._event_type_name(row.event_type_id),
                 generated=row.generated,
-                traits=codec.decode_traits(
-                    row.traits, row.project_id, row.user_id
-                ),
-                raw=codec.decode_raw(row.raw),
                 position=row.position,
             )
+            if encoded:
+                # The traits document is not even read: the owners are
+                # in their columns, the rest is shown as stored.
+                event.traits = codec.owner_traits(row.project_id, row.user_id)
+                event.traits_json, event.raw_json = codec.decode_shown(row.raw)
+            else:
+                event.traits = codec.decode_traits(
+                    row.traits, row.project_id, row.user_id
+                )
+                event.raw = codec.decode_raw(row.raw)
+            yield event
 
-    def _events_query(self, event_filter, limit, sort, marker):
+    def _events_query(self, event_filter, limit, sort, marker, encoded):
         columns = [
             E.c.position,
             E.c.message_id,
@@ -219,9 +229,10 @@ class Connection(base.Connection):
             E.c.generated,
             E.c.project_id,
             E.c.user_id,
-            E.c.traits,
             E.c.raw,
         ]
+        if not encoded:
+            columns.append(E.c.traits)
         where = query.conditions(event_filter, self.dialect)
         if marker is not None:
             where.append(query.after_marker(sort, marker))

@@ -19,6 +19,8 @@ from oslo_db.sqlalchemy import enginefacade
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
+from panko import jsonutils
+
 # oslo.db options that configure the engine; the retry options are read
 # by the driver's retry decorator instead.
 _ENGINE_OPTIONS = (
@@ -85,6 +87,8 @@ class Facade:
             _configure_sqlite(engine)
         elif self.dialect == "mysql":
             _configure_mysql(engine)
+        elif engine.dialect.driver == "psycopg2":
+            _configure_psycopg2(engine)
 
     def _start(self) -> None:
         factory = self._manager._factory
@@ -171,6 +175,16 @@ def _configure_mysql(engine: sa.engine.Engine) -> None:
             "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
         )
         cursor.close()
+
+
+def _configure_psycopg2(engine: sa.engine.Engine) -> None:
+    """Decode JSONB with orjson: psycopg2 uses the standard library's
+    json.loads, a third of the cost of a listing's traits."""
+    from psycopg2 import extras
+
+    @sa_event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, record):
+        extras.register_default_jsonb(dbapi_conn, loads=jsonutils.loads)
 
 
 # MySQL client and server errors that a later retry may cure: cannot

@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime
 import decimal
 
+import orjson
 from oslo_log import log
 import sqlalchemy as sa
 
+from panko import jsonutils
 from panko.storage import models
 from panko.storage.sqlalchemy import partitions
 from panko.storage.sqlalchemy import tables
@@ -237,9 +239,8 @@ def _copy(conn, dialect, events, known_trait_types) -> set:
         conn, dialect, {event.event_type for _, event in events}
     )
     for _, event in events:
-        # The raw payload is copied as the JSON text Panko 10 wrote.
         if event.raw is not None:
-            event.raw_json, event.raw = event.raw.encode("utf-8"), None
+            event.raw_json, event.raw = _strict_json(event.raw), None
     writer.insert_events(
         conn,
         dialect,
@@ -261,3 +262,19 @@ def _copy(conn, dialect, events, known_trait_types) -> set:
             ],
         )
     return new
+
+
+def _strict_json(text: str) -> bytes:
+    """The JSON text Panko 10 wrote, as it is, unless it is not strict
+    JSON (the standard library's NaN and Infinity, which Panko 10 let
+    through): then rewritten (those as null), since listings copy it into
+    their answers."""
+    encoded = text.encode("utf-8")
+    try:
+        orjson.loads(encoded)
+    except orjson.JSONDecodeError:
+        try:
+            return jsonutils.dumps_bytes(jsonutils.loads(encoded))
+        except (TypeError, ValueError):
+            LOG.warning("A Panko 10 raw notification is not JSON: kept as is")
+    return encoded

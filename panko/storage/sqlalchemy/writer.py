@@ -249,7 +249,7 @@ def _copy_rows(
                 _pg_text(user),
                 _pack_length(len(traits)),
                 traits,
-                _pg_bytes(codec.encode_raw(event.raw_json)),
+                _pg_bytes(codec.encode_shown(event)),
             )
         )
     yield _COPY_TRAILER
@@ -291,8 +291,7 @@ def _mysql_values(
     dumps = jsonutils.dumps_bytes
     for position, event in zip(positions, events, strict=True):
         project, user, doc = codec.split_traits(event.traits)
-        raw = codec.encode_raw(event.raw_json)
-        yield "(%d,%s,%d,'%s',%s,%s,_utf8mb4 X'%s',%s)" % (
+        yield "(%d,%s,%d,'%s',%s,%s,_utf8mb4 X'%s',X'%s')" % (
             position,
             _mysql_text(event.message_id),
             type_ids[event.event_type],
@@ -300,7 +299,7 @@ def _mysql_values(
             _mysql_text(project),
             _mysql_text(user),
             dumps(doc).hex(),
-            "NULL" if raw is None else "X'%s'" % raw.hex(),
+            codec.encode_shown(event).hex(),
         )
 
 
@@ -329,7 +328,7 @@ def _sqlite_rows(
                 project,
                 user,
                 codec.encode_json(doc),
-                codec.encode_raw(event.raw_json),
+                codec.encode_shown(event),
             )
         )
     return rows

@@ -47,7 +47,9 @@ def list_events(request: webob.Request) -> webob.Response:
         marker=args["marker"] or None,
         sort=query.parse_sort(args["sort"]),
     )
-    events = request.storage.get().get_events(event_filter, pagination)
+    events = request.storage.get().get_events(
+        event_filter, pagination, encoded=True
+    )
     return render.json_list(events, render.event)
 
 
@@ -71,7 +73,7 @@ def find_event(
     )
     found = list(
         request.storage.get().get_events(
-            event_filter, models.Pagination(limit=1)
+            event_filter, models.Pagination(limit=1), encoded=True
         )
     )
     if not found:

@@ -180,7 +180,9 @@ def _bounded(node) -> bool:
 def test_postgresql_listings_are_index_ranges(loaded):
     storage_conn, events = loaded
     for name, event_filter, sort, marker, index in shapes(events):
-        stmt = storage_conn._events_query(event_filter, 100, sort, marker)
+        stmt = storage_conn._events_query(
+            event_filter, 100, sort, marker, encoded=True
+        )
         # A single event needs no index to be in order.
         single = event_filter.message_id is not None
         plan, parents = _pg_plan(storage_conn, stmt, avoid_sort=not single)
@@ -208,7 +210,7 @@ def test_postgresql_listings_are_index_ranges(loaded):
 def test_postgresql_trait_equality_uses_the_gin_index(loaded):
     storage_conn, _ = loaded
     rare = F(traits=(T("resource_id", models.TEXT_TYPE, "eq", "nowhere"),))
-    stmt = storage_conn._events_query(rare, 100, ASC, None)
+    stmt = storage_conn._events_query(rare, 100, ASC, None, encoded=True)
     plan, parents = _pg_plan(storage_conn, stmt, avoid_sort=False)
     used = {
         parents.get(node["Index Name"], node["Index Name"])
@@ -227,7 +229,9 @@ def _mysql_plan(storage_conn, stmt):
 def test_mysql_listings_are_index_ranges_without_filesort(loaded):
     storage_conn, events = loaded
     for name, event_filter, sort, marker, index in shapes(events):
-        stmt = storage_conn._events_query(event_filter, 100, sort, marker)
+        stmt = storage_conn._events_query(
+            event_filter, 100, sort, marker, encoded=True
+        )
         rows = [
             r for r in _mysql_plan(storage_conn, stmt) if r["table"] == "event"
         ]
@@ -267,7 +271,7 @@ def test_postgresql_cursor_is_a_position_index_range(loaded):
     storage_conn, events = loaded
     for name, event_filter, marker in cursor_shapes(storage_conn, events):
         stmt = storage_conn._events_query(
-            event_filter, 100, models.POSITION_SORT, marker
+            event_filter, 100, models.POSITION_SORT, marker, encoded=True
         )
         plan, parents = _pg_plan(storage_conn, stmt)
         used = set()
@@ -283,7 +287,7 @@ def test_mysql_cursor_is_a_primary_key_range(loaded):
     storage_conn, events = loaded
     for name, event_filter, marker in cursor_shapes(storage_conn, events):
         stmt = storage_conn._events_query(
-            event_filter, 100, models.POSITION_SORT, marker
+            event_filter, 100, models.POSITION_SORT, marker, encoded=True
         )
         [row] = _mysql_plan(storage_conn, stmt)
         assert row["key"] == POSITION_INDEX["mysql"], (name, row)
@@ -450,7 +454,7 @@ def test_postgresql_member_listing_with_user_is_an_ordered_range(skewed):
     # that; without them this plan has a Sort of the 1,000 events.
     member = F(project="big", user="big-1")
     for sort in (ASC, DESC):
-        stmt = skewed._events_query(member, 100, sort, None)
+        stmt = skewed._events_query(member, 100, sort, None, encoded=True)
         with skewed.facade.reader() as conn:
             plan, parents = _plan_and_parents(conn, stmt)
         nodes = list(_nodes(plan))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 
+from panko.api import render
 from panko.storage import exceptions
 from panko.storage import models
 from panko.tests import eventgen
@@ -48,6 +50,45 @@ def test_event_round_trip(storage_conn):
         event.traits, key=lambda t: t.name
     )
     assert got.position >= 1
+
+
+def test_events_read_encoded_show_the_same(storage_conn):
+    # The API reads events encoded: the same answer, without decoding.
+    events = [
+        eventgen.event(
+            traits=[
+                T("host", TEXT, "node-1 \u2603"),
+                T("vcpus", INT, -(2**63)),
+                T("ratio", FLOAT, 1e20),
+                T("whole", FLOAT, 2.0),
+                T("launched_at", DT, datetime.datetime(2026, 1, 1)),
+                T("ended_at", DT, datetime.datetime(2026, 1, 1, 0, 0, 1, 5)),
+            ],
+            raw={"u": "é", "n": [1.5, None, True]},
+        ),
+        eventgen.event(project=None, user=None, raw=None),
+        eventgen.event(raw={}),
+    ]
+    storage_conn.record_events(events)
+    decoded = listed(storage_conn)
+    encoded = list(
+        storage_conn.get_events(F(), models.Pagination(), encoded=True)
+    )
+    assert [e.message_id for e in encoded] == [e.message_id for e in decoded]
+    for plain, shown in zip(decoded, encoded, strict=True):
+        assert shown.raw is None
+        assert shown.project_id == plain.project_id
+        assert render.json_response(render.event(shown)).body == (
+            render.json_response(render.event(plain)).body
+        )
+
+
+def test_encoded_raw_keeps_integers_beyond_64_bits(storage_conn):
+    event = eventgen.event(raw={"big": 2**70, "small": -(2**70)})
+    storage_conn.record_events([event])
+    [shown] = storage_conn.get_events(F(), models.Pagination(), encoded=True)
+    body = render.json_response(render.event(shown)).body
+    assert json.loads(body)["raw"] == event.raw
 
 
 def test_events_without_traits_or_raw(storage_conn):

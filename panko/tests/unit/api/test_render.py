@@ -10,6 +10,8 @@ import webob
 from wsme import types as wtypes
 import wsme.rest.json
 
+from panko import jsonutils
+from panko import traits_json
 from panko.api import render
 from panko.api import types
 from panko.storage import models
@@ -46,10 +48,21 @@ def wsme_json(datatype, value) -> str:
     return json.dumps(wsme.rest.json.tojson(datatype, value))
 
 
+def pairs(text: str | bytes) -> list:
+    """A JSON text as nested lists of (key, value) pairs: equal when the
+    texts have the same keys in the same order and the same values,
+    whatever their spacing and escapes."""
+    return json.loads(text, object_pairs_hook=list)
+
+
+def dumps(value) -> bytes:
+    return render.json_response(value).body
+
+
 @pytest.mark.parametrize("trait", TRAITS, ids=[t.name for t in TRAITS])
 def test_trait(trait):
-    assert json.dumps(render.trait(trait)) == wsme_json(
-        types.Trait, wsme_trait(trait)
+    assert pairs(dumps(render.trait(trait))) == pairs(
+        wsme_json(types.Trait, wsme_trait(trait))
     )
 
 
@@ -67,23 +80,48 @@ EVENTS = apidata.sample_events() + [
 
 @pytest.mark.parametrize("event", EVENTS, ids=[e.message_id for e in EVENTS])
 def test_event(event):
+    # The API shows the traits sorted by name and type.
     wsme_event = types.Event(
         message_id=event.message_id,
         event_type=event.event_type,
-        traits=[wsme_trait(t) for t in event.traits],
+        traits=[wsme_trait(t) for t in sorted(event.traits)],
         generated=event.generated,
         raw=event.raw,
         position=event.position,
     )
-    assert json.dumps(render.event(event)) == wsme_json(
-        types.Event, wsme_event
+    assert pairs(dumps(render.event(event))) == pairs(
+        wsme_json(types.Event, wsme_event)
     )
 
 
 def test_event_without_raw_has_null_raw():
     event = models.Event("m", "t", datetime.datetime(2026, 1, 1))
-    assert render.event(event)["raw"] is None
-    assert render.event(event)["traits"] == []
+    assert json.loads(dumps(render.event(event)))["raw"] is None
+    assert json.loads(dumps(render.event(event)))["traits"] == []
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=[e.message_id for e in EVENTS])
+def test_event_read_encoded_is_the_same_json(event):
+    # What the SQL storage returns to the API: the owner traits only,
+    # the rest as the JSON it stored, copied into the answer.
+    encoded = models.Event(
+        event.message_id,
+        event.event_type,
+        event.generated,
+        [t for t in event.traits if t.name in ("project_id", "user_id")],
+        position=event.position,
+        raw_json=None
+        if event.raw is None
+        else jsonutils.dumps_bytes(event.raw),
+        traits_json=traits_json.encode(event.traits),
+    )
+    assert dumps(render.event(encoded)) == dumps(render.event(event))
+
+
+def test_answers_are_compact_utf8():
+    body = dumps(render.event(EVENTS[-1]))
+    assert body.startswith(b'{"message_id":"m","event_type":"t","traits":[')
+    assert "é".encode() in body
 
 
 @pytest.mark.parametrize("dtype", sorted(models.DTYPE_NAMES))
@@ -92,8 +130,8 @@ def test_trait_description(dtype):
     wsme_value = types.TraitDescription(
         name="name", type=models.DTYPE_NAMES[dtype]
     )
-    assert json.dumps(render.trait_description(trait_type)) == wsme_json(
-        types.TraitDescription, wsme_value
+    assert pairs(dumps(render.trait_description(trait_type))) == pairs(
+        wsme_json(types.TraitDescription, wsme_value)
     )
 
 
@@ -102,15 +140,15 @@ def test_capabilities_flattened():
     storage = render.flatten({"storage": {"production_ready": False}})
     assert api == {"events:query:simple": True}
     rendered = {"api": api, "event_storage": storage}
-    assert json.dumps(rendered) == wsme_json(
-        types.Capabilities, types.Capabilities(**rendered)
+    assert pairs(dumps(rendered)) == pairs(
+        wsme_json(types.Capabilities, types.Capabilities(**rendered))
     )
 
 
 def test_record_summary():
     summary = {"stored": 2, "duplicates": 1}
-    assert json.dumps(summary) == wsme_json(
-        types.RecordSummary, types.RecordSummary(**summary)
+    assert pairs(dumps(summary)) == pairs(
+        wsme_json(types.RecordSummary, types.RecordSummary(**summary))
     )
 
 
@@ -139,7 +177,12 @@ def test_list_is_json_dumps_of_the_list():
     resp = render.json_list(items)
     chunks, value = body_of(resp)
     assert value == items
-    assert b"".join(chunks) == json.dumps(items).encode()
+    assert (
+        b"".join(chunks)
+        == json.dumps(
+            items, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+    )
 
 
 def test_large_list_comes_in_chunks():
@@ -203,5 +246,5 @@ def test_failure_right_after_the_first_item_is_not_an_empty_answer():
     # item goes out alone, so a listing that fails next is truncated.
     source = Source([{"n": 0}, {"n": 1}], fail_after=1)
     chunks = list(render.json_list(source).app_iter)
-    assert chunks == [b'[{"n": 0}']
+    assert chunks == [b'[{"n":0}']
     assert source.closed
