@@ -34,6 +34,9 @@ LOG = log.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 CONTENT_TYPE = "application/json"
+# Listings of at most this many events are built whole (see json_list);
+# the SQL drivers read them whole too.
+WHOLE_LIMIT = 1000
 
 
 def trait_value(trait: models.Trait) -> str:
@@ -101,10 +104,19 @@ def json_response(value: Any, status: int = 200) -> webob.Response:
 
 
 def json_list(
-    items: Iterable, encode: Callable[[Any], Any] = lambda v: v
+    items: Iterable,
+    encode: Callable[[Any], Any] = lambda v: v,
+    whole: bool = False,
 ) -> webob.Response:
     """A response whose body is the JSON list of ``encode(item)``,
-    streamed as ``items`` is consumed."""
+    streamed as ``items`` is consumed; or, when ``whole`` (a list known
+    to be small), built first and answered with its length: the server
+    sends it at once and the client reads it without chunked decoding."""
+    if whole:
+        body = b",".join([_dumps(encode(item)) for item in items])
+        return webob.Response(
+            body=b"[" + body + b"]", content_type=CONTENT_TYPE, charset=None
+        )
     iterator = iter(items)
     try:
         first = next(iterator)

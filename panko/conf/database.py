@@ -52,6 +52,17 @@ OPTS = [
         "queries that cover all time. Partitions made before "
         "a change keep their span.",
     ),
+    cfg.BoolOpt(
+        "prepared_statements",
+        default=True,
+        help="PostgreSQL only: run the reads of the API as prepared "
+        "statements, so that the server plans each kind of query "
+        "once rather than on every request (planning a query of "
+        "the partitioned event table costs more than running it). "
+        "Set it to false behind a pooler that hands each "
+        "transaction to another server connection, such as "
+        "PgBouncer in transaction mode.",
+    ),
     cfg.StrOpt(
         "event_connection",
         secret=True,

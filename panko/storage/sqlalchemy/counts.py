@@ -113,7 +113,7 @@ def statement(
         .select_from(source)
         .order_by(*order)
     )
-    return stmt.limit(limit) if limit is not None else stmt
+    return stmt.limit(query.literal(limit)) if limit is not None else stmt
 
 
 def decode(row, grouping: models.Grouping) -> models.Group:

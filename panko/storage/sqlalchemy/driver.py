@@ -191,14 +191,18 @@ class Connection(base.Connection):
         return name
 
     def _rows(self, stmt, limit: int | None):
-        """Execute a read, streaming large results (small ones are read
-        at once: one fetch rather than one per row)."""
-        with translate_errors(), self.facade.reader() as conn:
+        """Execute a read, streaming large results (through a cursor on
+        the server, which needs a transaction); small ones are read at
+        once: one fetch rather than one per row."""
+        with translate_errors():
             if limit is None or limit > STREAM_THRESHOLD:
-                conn = conn.execution_options(yield_per=STREAM_CHUNK)
-                yield from conn.execute(stmt)
+                with self.facade.reader() as conn:
+                    conn = conn.execution_options(yield_per=STREAM_CHUNK)
+                    yield from conn.execute(stmt)
             else:
-                yield from conn.execute(stmt).all()
+                with self.facade.statement_reader() as conn:
+                    rows = conn.execute(stmt).all()
+                yield from rows
 
     def _get_events(self, event_filter, limit, sort, marker, encoded):
         stmt = self._events_query(event_filter, limit, sort, marker, encoded)
@@ -256,7 +260,9 @@ class Connection(base.Connection):
                 # would rather read the whole project and sort it, which
                 # grows with the project's history.
                 stmt = stmt.with_hint(E, "FORCE INDEX (PRIMARY)", "mysql")
-            return stmt.limit(limit) if limit is not None else stmt
+            return (
+                stmt.limit(query.literal(limit)) if limit is not None else stmt
+            )
 
         if len(branches) == 1:
             return ordered(branches[0])
@@ -273,7 +279,7 @@ class Connection(base.Connection):
                 },
             )
         )
-        return stmt.limit(limit) if limit is not None else stmt
+        return stmt.limit(query.literal(limit)) if limit is not None else stmt
 
     def _count_events(self, event_filter, grouping, limit):
         stmt = counts.statement(event_filter, grouping, limit, self.dialect)
@@ -326,7 +332,9 @@ class Connection(base.Connection):
         batch = values_needed + (start is not None)
         marker, inclusive = start, True
         while True:
-            stmt = _from_marker(every, marker, inclusive).limit(batch)
+            stmt = _from_marker(every, marker, inclusive).limit(
+                query.literal(batch)
+            )
             rows = list(self._rows(stmt, batch))
             yield from _decoded(rows, trait_name)
             if len(rows) < batch:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from panko import jsonutils
+from panko.storage.sqlalchemy import prepared
 
 # oslo.db options that configure the engine; the retry options are read
 # by the driver's retry decorator instead.
@@ -78,9 +79,16 @@ class Facade:
         # that must wait do so explicitly (panko.storage.wait_for), the API
         # answers 503 at once.
         options["max_retries"] = 0
+        # oslo.db sleeps for 0 s each time a connection goes back to the
+        # pool, for eventlet's green threads; panko runs none, and the
+        # sleep hands the CPU away (0.3 ms per request on a busy host).
+        options["thread_checkin"] = False
         self._manager.configure(connection=self.url, **options)
         self._manager.append_on_engine_create(self._on_engine_create)
         self._start_lock = threading.Lock()
+        self._statement_options = {"isolation_level": "AUTOCOMMIT"}
+        if conf.database.prepared_statements:
+            self._statement_options[prepared.PREPARE] = True
 
     def _on_engine_create(self, engine: sa.engine.Engine) -> None:
         if self.dialect == "sqlite":
@@ -89,6 +97,7 @@ class Facade:
             _configure_mysql(engine)
         elif engine.dialect.driver == "psycopg2":
             _configure_psycopg2(engine)
+            prepared.install(engine)
 
     def _start(self) -> None:
         factory = self._manager._factory
@@ -118,6 +127,21 @@ class Facade:
         with self.reader_engine.connect() as conn:
             with conn.begin():
                 yield conn
+
+    @contextlib.contextmanager
+    def statement_reader(self) -> Iterator[sa.engine.Connection]:
+        """A connection for reads of one statement each. On PostgreSQL it
+        is in autocommit (each statement sees one snapshot of its own):
+        no BEGIN and COMMIT round trips, a third of a small read's time;
+        psycopg2 switches it on and off without asking the server; and
+        its statements are prepared (``prepared.py``). Other databases
+        would ask theirs: a read transaction there."""
+        if self.dialect != "postgresql":
+            with self.reader() as conn:
+                yield conn
+            return
+        with self.reader_engine.connect() as conn:
+            yield conn.execution_options(**self._statement_options)
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[sa.engine.Connection]:

@@ -174,6 +174,13 @@ def order_by(sort: tuple[tuple[str, str], ...], columns=None) -> list:
     ]
 
 
+def literal(value: int):
+    """A LIMIT written into the statement's text: a prepared statement
+    (``prepared.py``) gets a generic plan only when it knows its limit,
+    and a listing's limit takes few values."""
+    return sa.literal(value, literal_execute=True)
+
+
 def after_marker(
     sort: tuple[tuple[str, str], ...],
     marker: models.Event,

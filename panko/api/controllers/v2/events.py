@@ -50,7 +50,9 @@ def list_events(request: webob.Request) -> webob.Response:
     events = request.storage.get().get_events(
         event_filter, pagination, encoded=True
     )
-    return render.json_list(events, render.event)
+    return render.json_list(
+        events, render.event, whole=pagination.limit <= render.WHOLE_LIMIT
+    )
 
 
 def show_event(request: webob.Request, message_id: str) -> webob.Response:

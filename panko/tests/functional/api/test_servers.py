@@ -137,6 +137,9 @@ def uwsgi_ini(tmp_path, port) -> pathlib.Path:
 def test_panko_api_command(panko_api, sample):
     status, headers, body = get(panko_api.url + "/v2/events")
     assert status == 200
+    # A page of at most render.WHOLE_LIMIT events is answered whole, a
+    # larger one streamed (below).
+    assert int(headers["Content-Length"]) == len(body)
     # Anonymous in noauth mode: the default roles (admin), no project.
     assert [e["message_id"] for e in json.loads(body)] == [
         "ev-a1",
@@ -149,7 +152,9 @@ def test_panko_api_command(panko_api, sample):
         panko_api.url + "/v2/events", headers=apidata.MEMBER_A
     )
     assert [e["message_id"] for e in json.loads(body)] == ["ev-a1", "ev-a2"]
+    _, headers, body = get(panko_api.url + "/v2/events?limit=1001")
     assert headers["Transfer-Encoding"] == "chunked"
+    assert len(json.loads(body)) == 5
     assert get(panko_api.url + "/healthcheck")[2] == b"OK"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from panko import policies
@@ -154,3 +156,19 @@ def test_event_target():
         "user_id": "u",
     }
     assert rbac.event_target(eventgen.event(project=None, user=None)) == {}
+
+
+def test_a_decision_is_asked_once_per_rule_and_target(caller):
+    c = caller(apidata.MEMBER_A)
+    with mock.patch.object(
+        c._enforcer, "authorize", wraps=c._enforcer.authorize
+    ) as authorize:
+        assert c.allowed("telemetry:events:show")
+        assert c.allowed("telemetry:events:show", dict(c.target))
+        assert not c.allowed(
+            "telemetry:events:show", {"project_id": "project-b"}
+        )
+        assert not c.allowed(
+            "telemetry:events:show", {"project_id": "project-b"}
+        )
+    assert authorize.call_count == 2

@@ -185,6 +185,14 @@ def test_list_is_json_dumps_of_the_list():
     )
 
 
+def test_whole_list_has_its_length():
+    items = [{"a": i, "b": "é"} for i in range(3)]
+    resp = render.json_list(iter(items), whole=True)
+    assert json.loads(resp.body) == items
+    assert resp.content_length == len(resp.body)
+    assert render.json_list(iter([]), whole=True).body == b"[]"
+
+
 def test_large_list_comes_in_chunks():
     items = [{"pad": "x" * 1000, "n": i} for i in range(300)]
     chunks, value = body_of(render.json_list(items))
