@@ -33,12 +33,17 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 PREPARE = "panko_prepare"
+# An execution option too, for statements whose best plan does not depend
+# on the values: PostgreSQL plans them once, however their custom plans
+# compare (see GENERIC_PLAN_NOTE in driver.py).
+GENERIC_PLAN = "panko_generic_plan"
 # Statements kept prepared per connection, the least recently used
 # deallocated beyond: queries differ by their filters, not their values.
 CACHE_SIZE = 100
 
 _PARAMETER = re.compile(r"%\((\w+)\)s")
 _INFO_KEY = "panko_prepared"
+_MODE_KEY = "panko_plan_cache_mode"
 
 
 def install(engine: sa.engine.Engine) -> None:
@@ -53,7 +58,18 @@ def install(engine: sa.engine.Engine) -> None:
             or not isinstance(parameters, dict)
         ):
             return statement, parameters
-        return _execute_prepared(conn.info, cursor, statement), parameters
+        execute = _execute_prepared(conn.info, cursor, statement)
+        mode = (
+            "force_generic_plan"
+            if context.execution_options.get(GENERIC_PLAN)
+            else "auto"
+        )
+        if conn.info.get(_MODE_KEY) != mode:
+            # In the same round trip; the connection keeps it until the
+            # next statement that wants the other.
+            execute = "SET plan_cache_mode = %s; %s" % (mode, execute)
+            conn.info[_MODE_KEY] = mode
+        return execute, parameters
 
 
 def _execute_prepared(info: dict, cursor, statement: str) -> str:
