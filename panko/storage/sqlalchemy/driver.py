@@ -230,16 +230,16 @@ class Connection(base.Connection):
         stmt = self._events_statement(
             event_filter, limit, sort, marker, encoded
         )
-        if not event_filter.traits:
-            # GENERIC_PLAN_NOTE: without trait conditions, every query is
-            # an ordered range of an index chosen by its columns alone
-            # (time, type, project, user, position, message_id), whatever
-            # the values: PostgreSQL may plan it once (prepared.py). It
-            # would keep planning a page after a marker (3 ms over 30
-            # partitions, for 0.3 ms of work), its custom plans having
-            # pruned the partitions before the marker. A trait condition's
-            # selectivity depends on its value: those are planned as
-            # PostgreSQL sees fit.
+        if all(query.in_column(tf) for tf in event_filter.traits):
+            # GENERIC_PLAN_NOTE: without conditions on the traits
+            # document, every query is an ordered range of an index chosen
+            # by its columns alone (time, type, project, user, position,
+            # message_id), whatever the values: PostgreSQL may plan it once
+            # (prepared.py). It would keep planning a page after a marker
+            # (3 ms over 30 partitions, for 0.3 ms of work), its custom
+            # plans having pruned the partitions before the marker. The
+            # selectivity of a condition on the document depends on its
+            # value: those are planned as PostgreSQL sees fit.
             stmt = stmt.execution_options(**{prepared.GENERIC_PLAN: True})
         return stmt
 

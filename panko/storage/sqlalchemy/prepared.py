@@ -14,9 +14,17 @@ The statements SQLAlchemy compiles for reads of a connection marked
 with the ``PREPARE`` execution option are turned into ``PREPARE`` (once
 per database connection) and ``EXECUTE``, in one place: the engine's
 ``before_cursor_execute`` event, where the statement's text and its
-parameters are final. Only statements run outside a transaction are
-marked (``Facade.statement_reader``): a PREPARE in a transaction that
-rolls back would be undone while this connection believes it made.
+parameters are final. Only the reads of ``Facade.statement_reader`` are
+marked: a streamed read goes through a cursor declared on the server
+(``DECLARE ... CURSOR FOR`` a query, which an EXECUTE cannot be), and the
+writers' statements run once a batch. A prepared statement lasts as
+long as the server's session, whatever becomes of the transaction it was
+made in.
+
+Statements marked ``GENERIC_PLAN`` as well run with ``plan_cache_mode =
+force_generic_plan``: PostgreSQL would keep planning some whose plan
+does not depend on the values (see ``driver.py``). The mode is set in
+the round trip of the statement that needs it changed.
 
 ``[database] prepared_statements = false`` turns this off, for poolers
 that hand each transaction to another server connection (PgBouncer's

@@ -38,6 +38,12 @@ COLUMN_TRAITS = {
     models.USER_TRAIT: E.c.user_id,
 }
 
+
+def in_column(tf: models.TraitFilter) -> bool:
+    """True for a condition on a trait kept in a column."""
+    return tf.dtype == models.TEXT_TYPE and tf.name in COLUMN_TRAITS
+
+
 _SORT_COLUMNS = {
     "generated": E.c.generated,
     "message_id": E.c.message_id,
@@ -81,8 +87,8 @@ def trait_condition(tf: models.TraitFilter, dialect: str):
     value = tf.value
     if tf.dtype == models.DATETIME_TYPE:
         value = codec.encode_datetime(value)
-    column = COLUMN_TRAITS.get(tf.name)
-    if column is not None and tf.dtype == models.TEXT_TYPE:
+    if in_column(tf):
+        column = COLUMN_TRAITS[tf.name]
         if tf.op in ("eq", "ne"):
             # Equality is exact under every deterministic collation, and
             # a COLLATE clause would keep PostgreSQL off the column's

@@ -19,6 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from panko.storage import models
+from panko.storage.sqlalchemy import prepared
+from panko.storage.sqlalchemy import query
 from panko.tests.functional.perf import conftest as perf
 
 F = models.EventFilter
@@ -204,6 +206,46 @@ def test_postgresql_listings_are_index_ranges(loaded):
             ):
                 used.add(parents.get(node["Index Name"], node["Index Name"]))
         assert used == {index}, (name, used)
+
+
+def _generic_pg_plan(storage_conn, stmt):
+    """The generic plan of ``stmt`` as the API runs it (prepared.py)."""
+    with storage_conn.facade.reader() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+
+        def generic(conn_, cursor, statement, parameters, context, many):
+            execute = prepared._execute_prepared(conn.info, cursor, statement)
+            return "EXPLAIN (FORMAT JSON) " + execute, parameters
+
+        sa.event.listen(conn, "before_cursor_execute", generic, retval=True)
+        try:
+            [[plan]] = conn.execute(stmt).cursor.fetchall()
+        finally:
+            sa.event.remove(conn, "before_cursor_execute", generic)
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return plan[0]["Plan"]
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_generic_plans_are_index_ranges(loaded):
+    # The API plans queries without trait conditions once, for any value
+    # (driver.py, GENERIC_PLAN_NOTE): their generic plans must be the
+    # ordered index ranges the custom plans are.
+    storage_conn, events = loaded
+    for name, event_filter, sort, marker, _ in shapes(events):
+        assert all(query.in_column(tf) for tf in event_filter.traits)
+        stmt = storage_conn._events_query(
+            event_filter, 100, sort, marker, encoded=True
+        )
+        assert stmt.get_execution_options()[prepared.GENERIC_PLAN], name
+        plan = _generic_pg_plan(storage_conn, stmt)
+        for node in _nodes(plan):
+            assert node["Node Type"] != "Seq Scan", name
+            if node["Node Type"] == "Sort":
+                assert all(_bounded(c) for c in node["Plans"]), name
 
 
 @pytest.mark.backends("postgresql")
