@@ -82,30 +82,29 @@ def install(engine: sa.engine.Engine) -> None:
 
 def _execute_prepared(info: dict, cursor, statement: str) -> str:
     """The EXECUTE of ``statement`` (pyformat), prepared first on this
-    connection if it is not yet."""
+    connection if it is not yet. Known statements are found by their
+    text, so that a request pays a dictionary look-up, not a digest."""
     prepared = info.setdefault(_INFO_KEY, collections.OrderedDict())
+    known = prepared.get(statement)
+    if known is not None:
+        prepared.move_to_end(statement)
+        return known[1]
     digest = hashlib.blake2b(statement.encode(), digest_size=12)
     name = "panko_" + digest.hexdigest()
-    names = prepared.get(name)
-    if names is None:
-        names = []
-        for parameter in _PARAMETER.findall(statement):
-            if parameter not in names:
-                names.append(parameter)
-        positions = {n: "$%d" % (i + 1) for i, n in enumerate(names)}
-        text = _PARAMETER.sub(lambda m: positions[m.group(1)], statement)
-        # psycopg2 leaves a statement without parameters as it is: the
-        # escaped percent signs of the pyformat text are unescaped here.
-        cursor.execute("PREPARE %s AS %s" % (name, text.replace("%%", "%")))
-        prepared[name] = names
-        if len(prepared) > CACHE_SIZE:
-            oldest, _ = prepared.popitem(last=False)
-            cursor.execute("DEALLOCATE %s" % oldest)
-    else:
-        prepared.move_to_end(name)
-    if not names:
-        return "EXECUTE %s" % name
-    return "EXECUTE %s (%s)" % (
-        name,
-        ", ".join("%%(%s)s" % parameter for parameter in names),
-    )
+    names = []
+    for parameter in _PARAMETER.findall(statement):
+        if parameter not in names:
+            names.append(parameter)
+    positions = {n: "$%d" % (i + 1) for i, n in enumerate(names)}
+    text = _PARAMETER.sub(lambda m: positions[m.group(1)], statement)
+    # psycopg2 leaves a statement without parameters as it is: the
+    # escaped percent signs of the pyformat text are unescaped here.
+    cursor.execute("PREPARE %s AS %s" % (name, text.replace("%%", "%")))
+    execute = "EXECUTE %s" % name
+    if names:
+        execute += " (%s)" % ", ".join("%%(%s)s" % n for n in names)
+    prepared[statement] = (name, execute)
+    if len(prepared) > CACHE_SIZE:
+        _, (oldest, _) = prepared.popitem(last=False)
+        cursor.execute("DEALLOCATE %s" % oldest)
+    return execute
