@@ -119,11 +119,15 @@ def shapes(events):
     ]
 
 
-def _explain(conn, stmt, explain: str):
+def _explain(conn, stmt, explain: str, generic: bool = False):
     """The rows of ``explain`` + the statement, with the parameters
-    SQLAlchemy binds when it runs ``stmt`` itself."""
+    SQLAlchemy binds when it runs ``stmt`` itself; with ``generic``, of
+    the EXECUTE of it prepared as the API prepares it (prepared.py)."""
 
-    def prefix(conn, cursor, statement, parameters, context, many):
+    def prefix(conn_, cursor, statement, parameters, context, many):
+        if generic:
+            info = conn.info
+            statement = prepared._execute_prepared(info, cursor, statement)
         return explain + statement, parameters
 
     sa.event.listen(conn, "before_cursor_execute", prefix, retval=True)
@@ -138,18 +142,23 @@ def _explain(conn, stmt, explain: str):
         sa.event.remove(conn, "before_cursor_execute", prefix)
 
 
-def _pg_plan(storage_conn, stmt, avoid_sort=True):
+def _pg_plan(storage_conn, stmt, avoid_sort=True, generic=False):
+    """See _plan_and_parents; ``generic``: the generic plan."""
     with storage_conn.facade.reader() as conn:
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         if avoid_sort:
             conn.exec_driver_sql("SET LOCAL enable_sort = off")
-        return _plan_and_parents(conn, stmt)
+        if generic:
+            conn.exec_driver_sql(
+                "SET LOCAL plan_cache_mode = force_generic_plan"
+            )
+        return _plan_and_parents(conn, stmt, generic)
 
 
-def _plan_and_parents(conn, stmt):
+def _plan_and_parents(conn, stmt, generic=False):
     """The plan of ``stmt``, and the index of ``event`` each partition's
     index is a copy of."""
-    [row] = _explain(conn, stmt, "EXPLAIN (FORMAT JSON) ")
+    [row] = _explain(conn, stmt, "EXPLAIN (FORMAT JSON) ", generic)
     plan = row["QUERY PLAN"]
     parents = dict(
         conn.exec_driver_sql(
@@ -208,27 +217,6 @@ def test_postgresql_listings_are_index_ranges(loaded):
         assert used == {index}, (name, used)
 
 
-def _generic_pg_plan(storage_conn, stmt):
-    """The generic plan of ``stmt`` as the API runs it (prepared.py)."""
-    with storage_conn.facade.reader() as conn:
-        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        conn.exec_driver_sql("SET LOCAL enable_sort = off")
-        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-
-        def generic(conn_, cursor, statement, parameters, context, many):
-            execute = prepared._execute_prepared(conn.info, cursor, statement)
-            return "EXPLAIN (FORMAT JSON) " + execute, parameters
-
-        sa.event.listen(conn, "before_cursor_execute", generic, retval=True)
-        try:
-            [[plan]] = conn.execute(stmt).cursor.fetchall()
-        finally:
-            sa.event.remove(conn, "before_cursor_execute", generic)
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return plan[0]["Plan"]
-
-
 @pytest.mark.backends("postgresql")
 def test_postgresql_generic_plans_are_index_ranges(loaded):
     # The API plans queries without trait conditions once, for any value
@@ -241,7 +229,7 @@ def test_postgresql_generic_plans_are_index_ranges(loaded):
             event_filter, 100, sort, marker, encoded=True
         )
         assert stmt.get_execution_options()[prepared.GENERIC_PLAN], name
-        plan = _generic_pg_plan(storage_conn, stmt)
+        plan, _ = _pg_plan(storage_conn, stmt, generic=True)
         for node in _nodes(plan):
             assert node["Node Type"] != "Seq Scan", name
             if node["Node Type"] == "Sort":
