@@ -10,22 +10,26 @@ of their own and are left out of the document: stored once, not twice.
 The ``raw`` column holds what the API shows of an event beyond its
 other columns: the traits as the API's JSON (``panko.traits_json``,
 written once here rather than rebuilt by every listing: the document is
-for filters) and the raw notification's JSON, zlib-compressed together
-(level 1, a 4 KiB window and a small hash table). JSON notifications are
-mostly keys, UUIDs and words: zlib's entropy coding halves them (and the
-trait values, most of which are in the notification too, add little),
-where the databases' own LZ compressors (lz4, pglz, none on MariaDB) save
-a quarter at best. The small window loses nothing on payloads of a few
-KiB and makes each call three times cheaper than zlib's defaults, whose
-setup (256 KiB of tables, cleared for every payload) costs more than
-compressing one.
+for filters) and the raw notification's JSON, compressed together as one
+Zstandard frame (level 3). JSON notifications are mostly keys, UUIDs and
+words: entropy coding halves them (and the trait values, most of which
+are in the notification too, add little), where the databases' own LZ
+compressors (lz4, pglz, none on MariaDB) save a quarter at best. zstd
+compresses those payloads of a few KiB as small as zlib does, three
+times faster, and decompresses them two and a half times faster: a
+listing of 100 events decompresses 100 of them. Rows written by earlier
+versions of panko hold zlib streams, which are still read: a zstd frame
+begins with bytes no zlib stream can begin with.
 """
 
 from __future__ import annotations
 
 import datetime
+import threading
 from typing import Any
 import zlib
+
+import zstandard
 
 from panko import jsonutils
 from panko import traits_json
@@ -148,34 +152,48 @@ def _value(dtype: int, stored: Any) -> Any:
     return stored if convert is None else convert(stored)
 
 
-_WINDOW_BITS = 12
-_MEMORY_LEVEL = 4
+ZSTD_LEVEL = 3
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # Compact JSON never holds a raw newline: it parts the two texts.
 _SEPARATOR = b"\n"
+
+
+class _Contexts(threading.local):
+    """A zstd compression and decompression context per thread: a
+    context serves one operation at a time, and making one per call
+    would cost more than compressing an event."""
+
+    def __init__(self):
+        self.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        self.decompressor = zstandard.ZstdDecompressor()
+
+
+_CONTEXTS = _Contexts()
 
 
 def encode_shown(event: models.Event) -> bytes:
     """The stored form of what the API shows of an event beyond its
     columns: its traits as the API's JSON, a newline, and its raw
     notification already encoded as JSON (nothing when it has none), in
-    one zlib stream, which zlib.decompress() reads whatever its window.
-    Compressed together, the trait values cost little: most are in the
-    notification too."""
-    compressor = zlib.compressobj(
-        1, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL
+    one zstd frame. Compressed together, the trait values cost little:
+    most are in the notification too."""
+    return _CONTEXTS.compressor.compress(
+        traits_json.encode(event.traits) + _SEPARATOR + (event.raw_json or b"")
     )
-    return (
-        compressor.compress(traits_json.encode(event.traits))
-        + compressor.compress(_SEPARATOR)
-        + compressor.compress(event.raw_json or b"")
-        + compressor.flush()
-    )
+
+
+def decompress(stored: bytes) -> bytes:
+    """The text of a stored zstd frame, or of the zlib stream of a row
+    written by an earlier version."""
+    if stored[:4] == _ZSTD_MAGIC:
+        return _CONTEXTS.decompressor.decompress(stored)
+    return zlib.decompress(stored)
 
 
 def decode_shown(stored: bytes) -> tuple[bytes, bytes | None]:
     """The traits' JSON and the raw notification's JSON (None when the
     event has none) of :func:`encode_shown`."""
-    shown_traits, _, raw = zlib.decompress(stored).partition(_SEPARATOR)
+    shown_traits, _, raw = decompress(stored).partition(_SEPARATOR)
     return shown_traits, raw or None
 
 

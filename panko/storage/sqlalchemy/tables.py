@@ -19,7 +19,7 @@ non-admin listing scanned. Here:
   an event committed later with a smaller position. Writers look up the
   message_ids of a batch under that lock, which keeps them unique;
 * the traits as the API serves them and the raw notification are stored
-  together, zlib-compressed, in the ``raw`` column (``codec.py``): a
+  together, compressed, in the ``raw`` column (``codec.py``): a
   listing copies them into its answer.
 
 These tables are what MySQL and SQLite get: there, each listing index
@@ -71,7 +71,7 @@ def timestamp_type() -> sa.types.TypeEngine:
 
 
 def raw_type() -> sa.types.TypeEngine:
-    """zlib-compressed JSON texts (see ``codec.encode_shown``)."""
+    """Compressed JSON texts (see ``codec.encode_shown``)."""
     return sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 

@@ -1,7 +1,7 @@
 """The traits as the API serves them, beside the raw notification.
 
-The ``raw`` column now holds one zlib stream of the traits' JSON, a
-newline and the notification's JSON (``codec.encode_shown``); rows
+The ``raw`` column now holds the traits' JSON, a newline and the
+notification's JSON, compressed together (``codec.encode_shown``); rows
 written before hold the notification alone. They are rewritten here, in
 batches in position order. A row already in the new form is left as it
 is: compact JSON never holds a raw newline, so the newline that parts
@@ -11,8 +11,6 @@ written some rows before ``panko-dbsync`` ran.
 Revision ID: 003_shown_traits
 Revises: 002_partition_statistics
 """
-
-import zlib
 
 from alembic import op
 import sqlalchemy as sa
@@ -67,7 +65,7 @@ def upgrade():
 def _shown(row) -> bytes | None:
     """The new ``raw`` of a row written before, None for one already
     in the new form."""
-    text = b"" if row.raw is None else zlib.decompress(row.raw)
+    text = b"" if row.raw is None else codec.decompress(row.raw)
     if b"\n" in text:
         return None
     event = models.Event(
