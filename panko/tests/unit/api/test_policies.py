@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from oslo_context import context
 from oslo_policy import generator
@@ -173,6 +174,42 @@ def test_overrides_in_policy_yaml(tmp_path):
     enforcer = policies.make_enforcer(conf)
     assert enforcer.authorize(events.CREATE, {}, ctx(["writer"]))
     assert not enforcer.authorize(events.CREATE, {}, ctx(["service"]))
+
+
+def test_a_changed_policy_file_applies_within_the_reload_interval(
+    tmp_path, monkeypatch
+):
+    clock = [1000.0]
+    monkeypatch.setattr(policies.time, "monotonic", lambda: clock[0])
+    path = tmp_path / "policy.yaml"
+    conf = make_conf(tmp_path, "policy.yaml", "{}\n")
+    enforcer = policies.make_enforcer(conf)
+    assert enforcer.authorize(events.CREATE, {}, ctx(["service"]))
+    path.write_text('"telemetry:events:create": "role:writer"\n')
+    stamp = path.stat().st_mtime + 1
+    os.utime(path, (stamp, stamp))
+    looked = []
+    monkeypatch.setattr(
+        enforcer, "_load_policy_file", _recording(enforcer, looked)
+    )
+    # Within the interval the file is not looked at: the old rules hold.
+    clock[0] += policies.RELOAD_INTERVAL_S / 2
+    assert enforcer.authorize(events.CREATE, {}, ctx(["service"]))
+    assert looked == []
+    clock[0] += policies.RELOAD_INTERVAL_S
+    assert not enforcer.authorize(events.CREATE, {}, ctx(["service"]))
+    assert enforcer.authorize(events.CREATE, {}, ctx(["writer"]))
+    assert looked == [str(path)]
+
+
+def _recording(enforcer, looked):
+    load = enforcer._load_policy_file
+
+    def recorded(path, *args, **kwargs):
+        looked.append(path)
+        return load(path, *args, **kwargs)
+
+    return recorded
 
 
 def test_entry_points_for_the_oslopolicy_commands(tmp_path, monkeypatch):
