@@ -201,9 +201,7 @@ class Connection(base.Connection):
                     conn = conn.execution_options(yield_per=STREAM_CHUNK)
                     yield from conn.execute(stmt)
             else:
-                with self.facade.statement_reader() as conn:
-                    rows = conn.execute(stmt).all()
-                yield from rows
+                yield from self.facade.read_all(stmt)
 
     def _get_events(self, event_filter, limit, sort, marker, encoded):
         stmt = self._events_query(event_filter, limit, sort, marker, encoded)

@@ -16,6 +16,7 @@ import threading
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import engines
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
@@ -86,9 +87,17 @@ class Facade:
         self._manager.configure(connection=self.url, **options)
         self._manager.append_on_engine_create(self._on_engine_create)
         self._start_lock = threading.Lock()
-        self._statement_options = {"isolation_level": "AUTOCOMMIT"}
-        if conf.database.prepared_statements:
-            self._statement_options[prepared.PREPARE] = True
+        self._statement_url = dress_url(
+            options.pop("slave_connection", None) or self.url
+        )
+        self._statement_engine_options = options
+        self._statement_engine = None
+        self._read_options = (
+            {prepared.PREPARE: True}
+            if self.dialect == "postgresql"
+            and conf.database.prepared_statements
+            else {}
+        )
 
     def _on_engine_create(self, engine: sa.engine.Engine) -> None:
         if self.dialect == "sqlite":
@@ -97,7 +106,6 @@ class Facade:
             _configure_mysql(engine)
         elif engine.dialect.driver == "psycopg2":
             _configure_psycopg2(engine)
-            prepared.install(engine)
 
     def _start(self) -> None:
         factory = self._manager._factory
@@ -128,20 +136,70 @@ class Facade:
             with conn.begin():
                 yield conn
 
+    @property
+    def statement_engine(self) -> sa.engine.Engine:
+        """PostgreSQL's engine of :meth:`read_all` (created on first
+        use), on the reader's database.
+
+        Its connections are in autocommit, set once as each connects:
+        each statement sees a snapshot of its own, without the BEGIN
+        and COMMIT round trips (a third of a small read's time), and
+        nothing is switched back and forth as they are lent. They are not
+        pinged as they are lent either, another round trip as long as a
+        small read: ``read_all`` makes a read that finds its connection
+        lost once more instead. Its statements are prepared
+        (``prepared.py``) unless ``[database] prepared_statements`` is
+        false. The pool is the size of the writer's.
+        """
+        if self._statement_engine is None:
+            with self._start_lock:
+                if self._statement_engine is None:
+                    self._statement_engine = self._make_statement_engine()
+        return self._statement_engine
+
+    def _make_statement_engine(self) -> sa.engine.Engine:
+        engine = engines.create_engine(
+            self._statement_url, **self._statement_engine_options
+        )
+        # oslo.db always asks SQLAlchemy for pings, which has no public
+        # way to stop them once its pool is made.
+        engine.pool._pre_ping = False
+
+        @sa_event.listens_for(engine, "connect")
+        def _autocommit(dbapi_conn, record):
+            dbapi_conn.autocommit = True
+
+        _configure_psycopg2(engine)
+        prepared.install(engine)
+        return engine
+
+    def read_all(self, stmt: sa.sql.Executable) -> list[sa.engine.Row]:
+        """Every row of one read statement, read at once: on PostgreSQL
+        on :attr:`statement_engine`, elsewhere in a read transaction. A
+        read that finds its connection lost (the server restarted, or
+        failed over, or a proxy cut it) is made once more on a new one:
+        nothing was written."""
+        for attempt in (1, 2):
+            connected = False
+            try:
+                with self._statement_connection() as conn:
+                    connected = True
+                    return conn.execute(
+                        stmt, execution_options=self._read_options
+                    ).all()
+            except (sa.exc.DBAPIError, db_exc.DBError) as e:
+                # A failure to connect is an outage: not retried.
+                if attempt == 2 or not connected or not _connection_lost(e):
+                    raise
+
     @contextlib.contextmanager
-    def statement_reader(self) -> Iterator[sa.engine.Connection]:
-        """A connection for reads of one statement each. On PostgreSQL it
-        is in autocommit (each statement sees one snapshot of its own):
-        no BEGIN and COMMIT round trips, a third of a small read's time;
-        psycopg2 switches it on and off without asking the server; and
-        its statements are prepared (``prepared.py``). Other databases
-        would ask theirs: a read transaction there."""
+    def _statement_connection(self) -> Iterator[sa.engine.Connection]:
         if self.dialect != "postgresql":
             with self.reader() as conn:
                 yield conn
             return
-        with self.reader_engine.connect() as conn:
-            yield conn.execution_options(**self._statement_options)
+        with self.statement_engine.connect() as conn:
+            yield conn
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[sa.engine.Connection]:
@@ -172,6 +230,17 @@ class Facade:
     def dispose(self) -> None:
         if self._manager._factory.is_started:
             self._manager.dispose_pool()
+        if self._statement_engine is not None:
+            self._statement_engine.dispose()
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """True when a statement failed because its connection was lost."""
+    if isinstance(error, db_exc.DBConnectionError):
+        return True
+    if isinstance(error, db_exc.DBError) and error.inner_exception:
+        return _connection_lost(error.inner_exception)
+    return bool(getattr(error, "connection_invalidated", False))
 
 
 def _configure_sqlite(engine: sa.engine.Engine) -> None:

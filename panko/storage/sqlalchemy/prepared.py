@@ -14,7 +14,7 @@ The statements SQLAlchemy compiles for reads of a connection marked
 with the ``PREPARE`` execution option are turned into ``PREPARE`` (once
 per database connection) and ``EXECUTE``, in one place: the engine's
 ``before_cursor_execute`` event, where the statement's text and its
-parameters are final. Only the reads of ``Facade.statement_reader`` are
+parameters are final. Only the reads of ``Facade.read_all`` are
 marked: a streamed read goes through a cursor declared on the server
 (``DECLARE ... CURSOR FOR`` a query, which an EXECUTE cannot be), and the
 writers' statements run once a batch. A prepared statement lasts as

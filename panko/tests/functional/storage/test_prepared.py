@@ -26,7 +26,7 @@ def _plans(connection) -> dict[str, tuple[int, int]]:
     """Generic and custom plans of each statement, over the two
     connections of ``two_connections`` (held together to see both)."""
     plans: dict[str, tuple[int, int]] = {}
-    engine = connection.facade.reader_engine
+    engine = connection.facade.statement_engine
     with engine.connect() as first, engine.connect() as second:
         for conn in (first, second):
             for statement, generic, custom in conn.exec_driver_sql(
