@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 import datetime
 import itertools
+from typing import Any
 
 from oslo_config import cfg
 from oslo_log import log
@@ -234,21 +235,11 @@ class Connection(abc.ABC):
         pagination = pagination or models.Pagination()
         marker = None
         if pagination.marker is not None:
-            marker_filter = models.EventFilter(
-                message_id=pagination.marker
-            ).scoped_like(event_filter)
-            found = list(
-                self._get_events(
-                    marker_filter,
-                    1,
-                    models.DEFAULT_SORT,
-                    None,
-                    encoded=True,
+            marker = self._marker(
+                models.EventFilter(message_id=pagination.marker).scoped_like(
+                    event_filter
                 )
             )
-            if not found:
-                raise exceptions.InvalidMarker(pagination.marker)
-            marker = found[0]
         default = (
             models.POSITION_SORT
             if event_filter.after_position is not None
@@ -262,17 +253,34 @@ class Connection(abc.ABC):
             encoded,
         )
 
+    def _marker(self, marker_filter: models.EventFilter) -> Any:
+        """The marker ``_get_events`` is given: the event of
+        ``marker_filter`` (a message_id under the query's scope), read
+        here. A driver may instead return what its query reads the
+        marker's keys from, and raise
+        :class:`~panko.storage.exceptions.InvalidMarker` itself when
+        the marker is not found."""
+        found = list(
+            self._get_events(
+                marker_filter, 1, models.DEFAULT_SORT, None, encoded=True
+            )
+        )
+        if not found:
+            raise exceptions.InvalidMarker(marker_filter.message_id)
+        return found[0]
+
     @abc.abstractmethod
     def _get_events(
         self,
         event_filter: models.EventFilter,
         limit: int | None,
         sort: tuple[tuple[str, str], ...],
-        marker: models.Event | None,
+        marker: Any,
         encoded: bool,
     ) -> Iterator[models.Event]:
         """Events matching the filter, ordered by ``sort`` (total: its
-        last key is message_id or position), strictly after ``marker`` in
+        last key is message_id or position), strictly after ``marker``
+        (what ``_marker`` returned) in
         that order when given, at most ``limit`` of them. Trait values and
         raw are returned whole (or encoded, see get_events), and each
         event's position is set.

@@ -203,9 +203,17 @@ class Connection(base.Connection):
             else:
                 yield from self.facade.read_all(stmt)
 
+    def _marker(self, marker_filter):
+        if self.dialect == "postgresql":
+            return query.StoredMarker(marker_filter, self.dialect)
+        # MariaDB would not bound an index range by a subquery's value.
+        return super()._marker(marker_filter)
+
     def _get_events(self, event_filter, limit, sort, marker, encoded):
         stmt = self._events_query(event_filter, limit, sort, marker, encoded)
+        listed = False
         for row in self._rows(stmt, limit):
+            listed = True
             event = models.Event(
                 message_id=row.message_id,
                 event_type=self._event_type_name(row.event_type_id),
@@ -223,6 +231,9 @@ class Connection(base.Connection):
                 )
                 event.raw = codec.decode_raw(row.raw)
             yield event
+        if not listed and isinstance(marker, query.StoredMarker):
+            # The end of the listing, or a marker the caller cannot see.
+            super()._marker(marker.filter)
 
     def _events_query(self, event_filter, limit, sort, marker, encoded):
         stmt = self._events_statement(
@@ -254,8 +265,10 @@ class Connection(base.Connection):
         if not encoded:
             columns.append(E.c.traits)
         where = query.conditions(event_filter, self.dialect)
-        if marker is not None:
-            where.append(query.after_marker(sort, marker))
+        if isinstance(marker, query.StoredMarker):
+            where.append(query.after_marker(sort, marker.keys))
+        elif marker is not None:
+            where.append(query.after_marker(sort, query.event_keys(marker)))
         branches = query.scope_branches(event_filter)
         if event_filter.message_id is not None:
             # At most one row. Ordering it would let PostgreSQL walk a
@@ -460,7 +473,9 @@ def _from_marker(stmt, marker: models.TraitMarker | None, inclusive: bool):
         return stmt
     return stmt.where(
         query.after_marker(
-            models.DEFAULT_SORT, base.marker_event(marker), inclusive=inclusive
+            models.DEFAULT_SORT,
+            query.event_keys(base.marker_event(marker)),
+            inclusive=inclusive,
         )
     )
 

@@ -187,29 +187,56 @@ def literal(value: int):
     return sa.literal(value, literal_execute=True)
 
 
+def event_keys(marker: models.Event) -> dict[str, Any]:
+    """The sort keys of a marker event, for :func:`after_marker`."""
+    return {
+        "generated": marker.generated,
+        "message_id": marker.message_id,
+        "position": marker.position,
+    }
+
+
+class StoredMarker:
+    """A marker whose keys the listing's statement reads itself: the
+    event of ``marker_filter`` (its message_id under the listing's
+    scope), looked up in a common table expression of the statement
+    rather than by a query of its own before it.
+
+    A page after a marker then costs one round trip. When the marker is
+    not found, every key is NULL and the listing empty: the driver then
+    tells an unknown marker from the end of the listing."""
+
+    def __init__(self, marker_filter: models.EventFilter, dialect: str):
+        self.filter = marker_filter
+        where = conditions(marker_filter, dialect)
+        scope = [sa.and_(*b) for b in scope_branches(marker_filter) if b]
+        if scope:
+            where.append(sa.or_(*scope))
+        found = sa.select(*_SORT_COLUMNS.values()).where(*where).cte("marker")
+        self.keys = {
+            key: sa.select(found.c[column.name]).scalar_subquery()
+            for key, column in _SORT_COLUMNS.items()
+        }
+
+
 def after_marker(
     sort: tuple[tuple[str, str], ...],
-    marker: models.Event,
+    keys: dict[str, Any],
     columns=None,
     inclusive: bool = False,
 ):
-    """Rows strictly after ``marker`` in the order ``sort`` (or from
-    ``marker`` on, when ``inclusive``).
+    """Rows strictly after the marker whose sort ``keys`` are given, in
+    the order ``sort`` (or from the marker on, when ``inclusive``).
 
     Written as ``k1 >= m1 AND (k1 > m1 OR (k1 = m1 AND k2 > m2))`` so that
     the first key bounds an index range on every backend.
     """
     columns = columns or _SORT_COLUMNS
-    values = {
-        "generated": marker.generated,
-        "message_id": marker.message_id,
-        "position": marker.position,
-    }
     disjuncts = []
     equal_so_far: list[Any] = []
     last = len(sort) - 1
     for index, (key, direction) in enumerate(sort):
-        column, value = columns[key], values[key]
+        column, value = columns[key], keys[key]
         closed = inclusive and index == last
         if direction == "desc":
             beyond = column <= value if closed else column < value
@@ -219,7 +246,7 @@ def after_marker(
         equal_so_far.append(column == value)
     first_key, first_dir = sort[0]
     first = columns[first_key]
-    first_value = values[first_key]
+    first_value = keys[first_key]
     bound = (
         first <= first_value if first_dir == "desc" else first >= first_value
     )
