@@ -9,6 +9,7 @@ are told apart here by the number of path arguments left.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import pecan
@@ -52,8 +53,7 @@ class Resource(rest.RestController):
     def _parents(self) -> int:
         """The path arguments of the parent resources (the event type of
         the traits): what a collection method takes."""
-        collection = getattr(self, "get_all", None) or self.get
-        return len(inspect.signature(collection).parameters)
+        return _collection_arguments(type(self))
 
     def _is_child(self, name: str) -> bool:
         return isinstance(getattr(self, name, None), rest.RestController)
@@ -61,3 +61,11 @@ class Resource(rest.RestController):
     def _allowed(self, item: bool) -> list[str]:
         methods = ITEM_METHODS if item else COLLECTION_METHODS
         return sorted({verb for name, verb in methods if hasattr(self, name)})
+
+
+@functools.cache
+def _collection_arguments(controller: type) -> int:
+    """The arguments of a controller class's collection method, but
+    ``self`` (once per class: a signature costs as much as routing)."""
+    collection = getattr(controller, "get_all", None) or controller.get
+    return len(inspect.signature(collection).parameters) - 1
