@@ -113,9 +113,10 @@ def json_list(
     to be small), built first and answered with its length: the server
     sends it at once and the client reads it without chunked decoding."""
     if whole:
-        body = b",".join([_dumps(encode(item)) for item in items])
         return webob.Response(
-            body=b"[" + body + b"]", content_type=CONTENT_TYPE, charset=None
+            body=_dumps([encode(item) for item in items]),
+            content_type=CONTENT_TYPE,
+            charset=None,
         )
     iterator = iter(items)
     try:

@@ -212,25 +212,35 @@ class Connection(base.Connection):
     def _get_events(self, event_filter, limit, sort, marker, encoded):
         stmt = self._events_query(event_filter, limit, sort, marker, encoded)
         listed = False
+        type_name = self._event_type_name
         for row in self._rows(stmt, limit):
             listed = True
-            event = models.Event(
-                message_id=row.message_id,
-                event_type=self._event_type_name(row.event_type_id),
-                generated=row.generated,
-                position=row.position,
-            )
+            # Unpacked, and the event made in one call: a listing makes
+            # a hundred of them, and each attribute look-up of a row
+            # costs as much as a call.
+            position, message_id, type_id, generated, project, user = row[:6]
             if encoded:
                 # The traits document is not even read: the owners are
                 # in their columns, the rest is shown as stored.
-                event.traits = codec.owner_traits(row.project_id, row.user_id)
-                event.traits_json, event.raw_json = codec.decode_shown(row.raw)
-            else:
-                event.traits = codec.decode_traits(
-                    row.traits, row.project_id, row.user_id
+                traits_json, raw_json = codec.decode_shown(row.raw)
+                yield models.Event(
+                    message_id,
+                    type_name(type_id),
+                    generated,
+                    traits=codec.owner_traits(project, user),
+                    position=position,
+                    raw_json=raw_json,
+                    traits_json=traits_json,
                 )
-                event.raw = codec.decode_raw(row.raw)
-            yield event
+            else:
+                yield models.Event(
+                    message_id,
+                    type_name(type_id),
+                    generated,
+                    traits=codec.decode_traits(row.traits, project, user),
+                    raw=codec.decode_raw(row.raw),
+                    position=position,
+                )
         if not listed and isinstance(marker, query.StoredMarker):
             # The end of the listing, or a marker the caller cannot see.
             super()._marker(marker.filter)
