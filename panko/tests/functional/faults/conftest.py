@@ -27,6 +27,10 @@ from panko.tests import faultproxy
 # "extra" bytes past it, or "lose_answer" once the server has answered).
 _PATTERNS = {
     "postgresql": {
+        # The claim of positions and the look-ups (one statement): not
+        # sent, then cut in the middle of its look-ups.
+        "at_claim": (b"UPDATE event_position", "drop"),
+        "at_look_up": (b"UPDATE event_position", 120),
         # The claim is done, the COPY of the events not begun.
         "between_statements": (b"COPY event", "drop"),
         # Half of the binary COPY data sent.
@@ -35,6 +39,9 @@ _PATTERNS = {
         "commit_answer_lost": (b"COMMIT", "lose_answer"),
     },
     "mysql": {
+        "at_claim": (b"UPDATE event_position", "drop"),
+        # The claim is done, the look-up of the stored message_ids not.
+        "at_look_up": (b"SELECT 0, message_id", "drop"),
         "between_statements": (b"INSERT INTO event (", "drop"),
         "mid_insert": (b"INSERT INTO event (", 200),
         "before_commit": (b"COMMIT", "drop"),

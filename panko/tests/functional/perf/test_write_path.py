@@ -3,6 +3,8 @@ or per trait, and stores raw notifications compressed."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from panko import jsonutils
@@ -24,11 +26,20 @@ def test_ingest_sends_a_few_statements_per_batch(
     inserts = statements.of(
         "COPY event" if backend == "postgresql" else "INSERT INTO event "
     )
-    assert len(inserts) == batches
-    # Checkout ping, lock and look-ups, insert; a few more for the
-    # partitions made and for the first trait types.
-    per_batch = 3 if backend == "postgresql" else 4
+    # One COPY on PostgreSQL; on MySQL INSERTs of MYSQL_STATEMENT_ROWS
+    # rows, each encoded while the one before runs.
+    inserts_per_batch = (
+        1
+        if backend == "postgresql"
+        else math.ceil(BATCH / writer.MYSQL_STATEMENT_ROWS)
+    )
+    assert len(inserts) == batches * inserts_per_batch
+    # Checkout ping, lock and look-ups (one statement on PostgreSQL, two
+    # on MySQL), the inserts; a few more for the partitions made and for
+    # the first trait types.
+    per_batch = (2 if backend == "postgresql" else 3) + inserts_per_batch
     assert len(statements.statements) < (per_batch + 1) * batches
+    assert len(statements.statements) < N / 10
     assert statements.commits < 1.5 * batches
     with storage_conn.facade.reader() as conn:
         count = conn.exec_driver_sql("SELECT count(*) FROM event").scalar()
