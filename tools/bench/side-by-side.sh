@@ -34,7 +34,7 @@ mydb() {
     mysql -h 127.0.0.1 -u root -e \
         "drop database if exists $1; create database $1 character set utf8mb4"
 }
-bench() { python3 bench.py "$@" --results "$R" >> "$LOG" 2>&1; }
+bench() { python3 bench.py --results "$R" "$@" >> "$LOG" 2>&1; }
 
 ingest_rounds() {  # pg|my
     local backend=$1 newdb target pankodb url
