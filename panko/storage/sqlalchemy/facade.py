@@ -169,8 +169,9 @@ class Facade:
         def _autocommit(dbapi_conn, record):
             dbapi_conn.autocommit = True
 
-        _configure_psycopg2(engine)
-        prepared.install(engine)
+        if engine.dialect.driver == "psycopg2":
+            _configure_psycopg2(engine)
+            prepared.install(engine)
         return engine
 
     def read_all(self, stmt: sa.sql.Executable) -> list[sa.engine.Row]:

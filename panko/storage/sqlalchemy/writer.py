@@ -200,12 +200,18 @@ def _look_up(
             message_id.in_(chunk)
         )
         stmt = sa.union_all(stored, types) if i == 0 else stored
-        for kind, name, type_id in conn.execute(stmt):
-            if kind:
-                type_ids[name] = type_id
-            else:
-                found.add(name)
+        _sort_look_up(conn.execute(stmt), found, type_ids)
     return found, type_ids
+
+
+def _sort_look_up(rows, found: set[str], type_ids: dict[str, int]) -> None:
+    """Sort the rows of a look-up: ``(0, message_id, NULL)`` of a stored
+    event, ``(1, name, id)`` of a known event type."""
+    for kind, name, type_id in rows:
+        if kind:
+            type_ids[name] = type_id
+        else:
+            found.add(name)
 
 
 _MYSQL_STORED = (
@@ -238,11 +244,7 @@ def _look_up_mysql(
             if i == 0:
                 stmt += _MYSQL_TYPES % names
             cursor.execute(stmt)
-            for kind, name, type_id in cursor.fetchall():
-                if kind:
-                    type_ids[name] = type_id
-                else:
-                    found.add(name)
+            _sort_look_up(cursor.fetchall(), found, type_ids)
     return found, type_ids
 
 
