@@ -498,12 +498,10 @@ def record(
     # and saves a statement.
     if dialect == "postgresql":
         last, existing, known_types = _claim_postgresql(conn, events)
-    elif dialect == "mysql":
-        last = _claim(conn, dialect, len(events))
-        existing, known_types = _look_up_mysql(conn, events)
     else:
         last = _claim(conn, dialect, len(events))
-        existing, known_types = _look_up(conn, events)
+        look_up = _look_up_mysql if dialect == "mysql" else _look_up
+        existing, known_types = look_up(conn, events)
     first = last - len(events) + 1
     if existing:
         events = [e for e in events if e.message_id not in existing]

@@ -187,14 +187,17 @@ def _bounded(node) -> bool:
     return bool(children) and all(_bounded(c) for c in children)
 
 
-def _given(storage_conn, event_filter, marker):
-    """The marker as the driver gives it to its query (``_marker``): on
-    PostgreSQL the query looks its keys up itself, through the
+def _listing(storage_conn, event_filter, sort, marker):
+    """PostgreSQL's statement of a 100-event page after ``marker`` (an
+    event, or None), with the marker as the driver gives it to its query
+    (``_marker``): the query looks its keys up itself, through the
     message_id index."""
-    if marker is None:
-        return None
-    return storage_conn._marker(
-        F(message_id=marker.message_id).scoped_like(event_filter)
+    if marker is not None:
+        marker = storage_conn._marker(
+            F(message_id=marker.message_id).scoped_like(event_filter)
+        )
+    return storage_conn._events_query(
+        event_filter, 100, sort, marker, encoded=True
     )
 
 
@@ -208,13 +211,7 @@ def _marker_indexes(storage_conn, marker) -> set[str]:
 def test_postgresql_listings_are_index_ranges(loaded):
     storage_conn, events = loaded
     for name, event_filter, sort, marker, index in shapes(events):
-        stmt = storage_conn._events_query(
-            event_filter,
-            100,
-            sort,
-            _given(storage_conn, event_filter, marker),
-            encoded=True,
-        )
+        stmt = _listing(storage_conn, event_filter, sort, marker)
         # A single event needs no index to be in order.
         single = event_filter.message_id is not None
         plan, parents = _pg_plan(storage_conn, stmt, avoid_sort=not single)
@@ -249,13 +246,7 @@ def test_postgresql_generic_plans_are_index_ranges(loaded):
     storage_conn, events = loaded
     for name, event_filter, sort, marker, _ in shapes(events):
         assert all(query.in_column(tf) for tf in event_filter.traits)
-        stmt = storage_conn._events_query(
-            event_filter,
-            100,
-            sort,
-            _given(storage_conn, event_filter, marker),
-            encoded=True,
-        )
+        stmt = _listing(storage_conn, event_filter, sort, marker)
         assert stmt.get_execution_options()[prepared.GENERIC_PLAN], name
         plan, _ = _pg_plan(storage_conn, stmt, generic=True)
         for node in _nodes(plan):
@@ -328,12 +319,8 @@ def cursor_shapes(storage_conn, events):
 def test_postgresql_cursor_is_a_position_index_range(loaded):
     storage_conn, events = loaded
     for name, event_filter, marker in cursor_shapes(storage_conn, events):
-        stmt = storage_conn._events_query(
-            event_filter,
-            100,
-            models.POSITION_SORT,
-            _given(storage_conn, event_filter, marker),
-            encoded=True,
+        stmt = _listing(
+            storage_conn, event_filter, models.POSITION_SORT, marker
         )
         plan, parents = _pg_plan(storage_conn, stmt)
         used = set()
