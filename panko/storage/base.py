@@ -417,6 +417,7 @@ class Connection(abc.ABC):
         # event (older than the time to live) is being written to, and
         # its writer, with the rest of its batch, could not get through
         # until the run ended.
+        self._prepare_expiry(before)
         total = self._drop_storage_before(before)
         while True:
             deleted = self._delete_events_before(before, batch)
@@ -426,6 +427,18 @@ class Connection(abc.ABC):
         self._delete_unused_event_types()
         LOG.info("%d expired events removed", total)
         return total
+
+    def _prepare_expiry(self, before: datetime.datetime) -> None:
+        """Get ready for the removal of the events generated before
+        ``before`` (counts kept ahead of time stop covering them).
+        Drivers that keep nothing of the kind keep this default."""
+        return None
+
+    def fold_counts(self) -> int:
+        """Bring the counts kept ahead of time up to date with the events
+        stored; return how many events were added to them. Drivers that
+        keep none return 0."""
+        return 0
 
     def _drop_storage_before(self, before: datetime.datetime) -> int:
         """Drop whole units of storage (partitions) holding only events

@@ -26,6 +26,9 @@ import bson
 import pymongo
 import sqlalchemy as sa
 
+from panko.storage.sqlalchemy import tables
+from panko.storage.sqlalchemy import tallies
+
 ALL_BACKENDS = ("sqlite", "postgresql", "mysql", "mongodb")
 # Backends whose driver exists; a test runs on all of these unless it is
 # marked with @pytest.mark.backends(...).
@@ -249,9 +252,20 @@ def purge(connection) -> None:
             )
             for name in names:
                 conn.exec_driver_sql("DROP TABLE %s" % name)
-        for table in ("event", "trait_type", "event_type"):
+        for table in (
+            "event",
+            "trait_type",
+            "event_type",
+            "count_by_type_hour",
+            "count_by_project_day",
+        ):
             conn.exec_driver_sql("DELETE FROM %s" % table)
         conn.exec_driver_sql("UPDATE event_position SET last = 0")
+        conn.execute(
+            tables.count_state.update().values(
+                folded=0, since=tallies.EARLIEST
+            )
+        )
     if connection._partitions is not None:
         connection._partitions.forget()
     connection._known_trait_types.clear()

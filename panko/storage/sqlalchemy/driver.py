@@ -29,6 +29,7 @@ from panko.storage.sqlalchemy import partitions
 from panko.storage.sqlalchemy import prepared
 from panko.storage.sqlalchemy import query
 from panko.storage.sqlalchemy import tables
+from panko.storage.sqlalchemy import tallies
 from panko.storage.sqlalchemy import writer
 
 LOG = log.getLogger(__name__)
@@ -68,6 +69,10 @@ def _is_transient(error: BaseException) -> bool:
 # How many times in a row a write that met a partition dropped meanwhile
 # is tried again at once, before it waits as in an outage.
 PARTITION_ATTEMPTS = 3
+
+# How many times a count from the tables of counts is made again when
+# they changed meanwhile, before it is made from the event table alone.
+COUNT_ATTEMPTS = 3
 
 
 class Connection(base.Connection):
@@ -321,9 +326,57 @@ class Connection(base.Connection):
         return stmt.limit(query.literal(limit)) if limit is not None else stmt
 
     def _count_events(self, event_filter, grouping, limit):
+        tally = tallies.choose(event_filter, grouping)
+        for _ in range(COUNT_ATTEMPTS if tally is not None else 0):
+            state = self._count_state()
+            if state.waiting > tallies.FOLD_AFTER and self._fold_waiting():
+                state = self._count_state()
+            parts = tallies.parts(
+                tally, event_filter, grouping, state, self.dialect
+            )
+            if parts is None:
+                break
+            stmt = counts.statement(
+                event_filter, grouping, limit, self.dialect, parts
+            )
+            groups = self._groups(stmt, grouping, limit)
+            # Unchanged after as before: the count was made with the
+            # tables as they stood when it began.
+            if self._count_state().mark == state.mark:
+                return groups
         stmt = counts.statement(event_filter, grouping, limit, self.dialect)
-        for row in self._rows(stmt, limit):
-            yield counts.decode(row, grouping)
+        return self._groups(stmt, grouping, limit)
+
+    def _groups(self, stmt, grouping, limit) -> list[models.Group]:
+        return [counts.decode(r, grouping) for r in self._rows(stmt, limit)]
+
+    def _count_state(self) -> tallies.State:
+        with translate_errors():
+            rows = self.facade.read_all(tallies.state_statement())
+        return tallies.decode_state(rows[0])
+
+    def _fold_waiting(self) -> bool:
+        """Fold some of the events waiting, for a count: True if it did.
+        A failure only leaves more of them to count from the events."""
+        try:
+            return bool(self._fold_some())
+        except exceptions.StorageError as e:
+            LOG.warning("Could not fold new events into the counts: %s", e)
+            return False
+
+    def _fold_some(self) -> int | None:
+        with translate_errors(), self.facade.writer() as conn:
+            return tallies.fold(conn, self.dialect, tallies.FOLD_CHUNK)
+
+    def fold_counts(self) -> int:
+        folded = 0
+        while True:
+            with translate_errors():
+                done = self._retry_writes(self._fold_some)()
+            if not done:
+                return folded
+            folded += done
+            LOG.debug("%d events folded into the counts", folded)
 
     def get_event_types(self) -> Iterator[str]:
         t = tables.event_type
@@ -412,6 +465,14 @@ class Connection(base.Connection):
         )
 
     # -- expiry -------------------------------------------------------------
+
+    def _prepare_expiry(self, before):
+        with translate_errors():
+            self._retry_writes(self._stop_counting_before)(before)
+
+    def _stop_counting_before(self, before: datetime.datetime) -> None:
+        with self.facade.writer() as conn:
+            tallies.expire_before(conn, self.dialect, before)
 
     def _drop_storage_before(self, before):
         if self._partitions is None:

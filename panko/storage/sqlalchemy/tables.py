@@ -138,3 +138,46 @@ event_position = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 POSITION_ROW = 1
+
+# Counts kept ahead of time (see ``tallies.py``): how many events each
+# hour and event type has, and each day and project, among the events of
+# position up to ``count_state.folded`` generated at ``since`` or later.
+count_by_type_hour = sa.Table(
+    "count_by_type_hour",
+    metadata,
+    sa.Column("hour", timestamp_type(), primary_key=True),
+    sa.Column("event_type_id", sa.Integer, primary_key=True),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    **MYSQL_TABLE_ARGS,
+)
+
+count_by_project_day = sa.Table(
+    "count_by_project_day",
+    metadata,
+    # A surrogate key: project_id may be NULL, and Galera wants a
+    # primary key on every table.
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("day", timestamp_type(), nullable=False),
+    sa.Column("project_id", name_type(), nullable=True),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    sa.Index("ix_count_by_project_day", "project_id", "day"),
+    sa.Index("ix_count_by_project_day_day", "day"),
+    **MYSQL_TABLE_ARGS,
+)
+
+# One row: the position up to which events are counted in the two
+# tables above, and the start of the time they cover.
+count_state = sa.Table(
+    "count_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("folded", sa.BigInteger, nullable=False),
+    sa.Column("since", timestamp_type(), nullable=False),
+    **MYSQL_TABLE_ARGS,
+)
+COUNT_STATE_ROW = 1

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from oslo_utils import timeutils
+import pytest
 
 from panko import storage
 from panko.storage import models
@@ -49,6 +50,20 @@ def test_dbsync_creates_then_finds_nothing_to_do(database_url, tmp_path, conf):
     again = run("dbsync", config)
     assert again.returncode == 0
     assert "upgraded" not in again.stdout + again.stderr
+
+
+@pytest.mark.backends("sqlite", "postgresql", "mysql")
+def test_dbsync_folds_the_events_stored_into_the_counts(
+    storage_conn, tmp_path, _upgraded
+):
+    storage_conn.record_events([eventgen.event() for _ in range(4)])
+    config = write_config(tmp_path, _upgraded)
+    result = run("dbsync", config)
+    assert result.returncode == 0, result.stderr
+    assert "4 events added to the counts kept ahead of time." in result.stdout
+    assert storage_conn._count_state().folded == 4
+    again = run("dbsync", config)
+    assert "added to the counts" not in again.stdout
 
 
 def test_expirer_removes_what_is_older_than_the_ttl(

@@ -450,6 +450,71 @@ def test_mysql_counts_read_only_an_index(loaded):
             assert "Using index" in (row["Extra"] or ""), (name, row)
 
 
+def _tallied(storage_conn, events):
+    """(name, statement) of each count of ``count_shapes`` the tables
+    of counts answer, after half the events are folded into them."""
+    from panko.storage.sqlalchemy import counts
+    from panko.storage.sqlalchemy import tallies
+
+    with storage_conn.facade.writer() as conn:
+        tallies.fold(conn, storage_conn.dialect, len(events) // 2)
+    state = storage_conn._count_state()
+    shapes = []
+    for name, event_filter, grouping, _ in count_shapes(events):
+        tally = tallies.choose(event_filter, grouping)
+        if tally is None:
+            continue
+        parts = tallies.parts(
+            tally, event_filter, grouping, state, storage_conn.dialect
+        )
+        stmt = counts.statement(
+            event_filter, grouping, 1000, storage_conn.dialect, parts
+        )
+        shapes.append((name, stmt))
+    assert len(shapes) >= 6
+    return shapes
+
+
+COUNT_TABLES = {"count_by_type_hour", "count_by_project_day", "event_type"}
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_counts_with_the_tables_read_event_ranges(loaded):
+    """What a count reads of the event table besides the tables of
+    counts is index ranges: the positions not folded yet, and times
+    before the tables' start or in the part-hours of a window."""
+    storage_conn, events = loaded
+    for name, stmt in _tallied(storage_conn, events):
+        plan, _ = _pg_plan(storage_conn, stmt, avoid_sort=False)
+        on_events = [
+            node
+            for node in _nodes(plan)
+            if node.get("Relation Name", "").startswith("event_p")
+        ]
+        assert on_events, name
+        for node in on_events:
+            assert node["Node Type"] in (
+                "Index Scan",
+                "Index Only Scan",
+                "Bitmap Heap Scan",
+            ), (name, node["Node Type"])
+            assert "Index Cond" in node or "Recheck Cond" in node, (
+                name,
+                node,
+            )
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_counts_with_the_tables_read_event_ranges(loaded):
+    storage_conn, events = loaded
+    for name, stmt in _tallied(storage_conn, events):
+        rows = _mysql_plan(storage_conn, stmt)
+        on_events = [r for r in rows if r["table"] == "event"]
+        assert on_events, name
+        for row in on_events:
+            assert row["type"] in ("range", "ref"), (name, row)
+
+
 # -- a member's listing with [api] restrict_to_user ------------------------
 
 # 10,000 events over two days, stored in no particular order of time as
