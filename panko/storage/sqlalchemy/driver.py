@@ -359,20 +359,21 @@ class Connection(base.Connection):
         """Fold some of the events waiting, for a count: True if it did.
         A failure only leaves more of them to count from the events."""
         try:
-            return bool(self._fold_some())
+            with translate_errors():
+                return bool(self._fold_chunk())
         except exceptions.StorageError as e:
             LOG.warning("Could not fold new events into the counts: %s", e)
             return False
 
-    def _fold_some(self) -> int | None:
-        with translate_errors(), self.facade.writer() as conn:
+    def _fold_chunk(self) -> int | None:
+        with self.facade.writer() as conn:
             return tallies.fold(conn, self.dialect, tallies.FOLD_CHUNK)
 
     def fold_counts(self) -> int:
         folded = 0
         while True:
             with translate_errors():
-                done = self._retry_writes(self._fold_some)()
+                done = self._retry_writes(self._fold_chunk)()
             if not done:
                 return folded
             folded += done

@@ -264,7 +264,7 @@ def test_a_count_does_not_wait_for_another_fold(storage_conn, monkeypatch):
         assert _counts(storage_conn, F(), G(("event_type",))) == _model(
             STORED, F(), G(("event_type",))
         )
-        assert storage_conn._fold_some() is None
+        assert storage_conn._fold_chunk() is None
     assert _state(storage_conn).folded == 0
 
 
@@ -297,3 +297,20 @@ def test_expiry_moves_the_tables_start(storage_conn):
     assert _counts(storage_conn, f, G(("generated",), "day")) == _model(
         kept + [late], f, G(("generated",), "day")
     )
+
+
+def test_a_count_whose_fold_fails_counts_from_the_events(
+    storage_conn, monkeypatch, caplog
+):
+    monkeypatch.setattr(tallies, "FOLD_AFTER", 10)
+
+    def broken(conn, dialect, most):
+        raise sa.exc.OperationalError("fold", {}, Exception("disk full"))
+
+    monkeypatch.setattr(tallies, "fold", broken)
+    storage_conn.record_events(STORED)
+    assert _counts(storage_conn, F(), G(("event_type",))) == _model(
+        STORED, F(), G(("event_type",))
+    )
+    assert "Could not fold new events into the counts" in caplog.text
+    assert _state(storage_conn).folded == 0
