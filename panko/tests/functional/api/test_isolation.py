@@ -59,7 +59,12 @@ def test_no_identity_sees_another_projects_events(storage_conn, make_app):
     def check(data):
         events = data.draw(queries.stores(), label="store")
         backends.purge(storage_conn)
-        stored = storage_conn.record_events(list(events)).stored
+        # Half of them folded into the counts kept ahead of time (SQL),
+        # so that counts read those tables and the events after them.
+        half = len(events) // 2
+        stored = storage_conn.record_events(list(events[:half])).stored
+        storage_conn.fold_counts()
+        stored += storage_conn.record_events(list(events[half:])).stored
         assert len(stored) == len(events)
         # The positions the storage gave, for conditions and kinds that
         # need them (a position cursor).
