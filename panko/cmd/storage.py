@@ -31,14 +31,10 @@ def dbsync(argv: list[str] | None = None) -> int:
     if connection.needs_upgrade():
         connection.upgrade()
     print("The database schema is up to date.")
-    _fold(connection)
-    return 0
-
-
-def _fold(connection: base.Connection) -> None:
     folded = connection.fold_counts()
     if folded:
         print("%d events added to the counts kept ahead of time." % folded)
+    return 0
 
 
 @cmd.clean_errors
@@ -53,5 +49,4 @@ def expirer(argv: list[str] | None = None) -> int:
         ttl, conf.database.events_delete_batch_size
     )
     print("%d expired events removed." % removed)
-    _fold(connection)
     return 0

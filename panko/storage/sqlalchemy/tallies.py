@@ -23,7 +23,9 @@ Writers never touch these tables, so storing events costs nothing more:
   position can come later. A count folds first when more than
   ``FOLD_AFTER`` events wait (at most ``FOLD_CHUNK``, and not if another
   process is folding: it then counts them from the event table);
-  ``panko-dbsync`` and ``panko-expirer`` fold everything.
+  ``panko-dbsync`` folds everything (after an upgrade, the events
+  stored before it). The expirer does not: its run would grow by the
+  events stored since the last count.
 * The expirer moves ``since`` to the first midnight at or after the time
   it removes events before, and deletes the rows for the time before, in
   one transaction under the same lock, before it removes any event. The
