@@ -13,9 +13,9 @@ batch is three round trips: claim and look-ups, COPY, commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
-from concurrent import futures
 import contextlib
 import datetime
 import struct
@@ -377,6 +377,8 @@ MYSQL_STATEMENT_BYTES = 4 * 1024 * 1024
 # before runs (see _mysql_insert).
 MYSQL_STATEMENT_ROWS = 25
 _INSERT = "INSERT INTO event (%s) VALUES " % ", ".join(COLUMNS)  # noqa: S608
+# The MySQL protocol's command for a statement (pymysql.constants.COMMAND).
+_COM_QUERY = 3
 
 
 def _mysql_statements(
@@ -399,24 +401,73 @@ def _mysql_statements(
         yield _INSERT + ",".join(statement)
 
 
-def _mysql_insert(cursor, statements: Iterator[str]) -> None:
-    """Run ``statements`` in order on ``cursor``, each in a helper
-    thread while the next is encoded.
+class _MySQLStatements:
+    """Runs statements on a MySQL DBAPI connection, each while the
+    caller does some other work: with PyMySQL, a statement is sent, the
+    work done while the server runs it, and only then is its answer
+    read. One statement is in flight at a time, as the protocol wants.
 
-    PyMySQL waits for the server with the GIL released, so the encoding
-    of the rows (traits document, compression, hexadecimal literals: a
-    third of a batch's time) overlaps the server's insert of the rows
-    before, as PostgreSQL's streamed COPY does. The connection is only
-    ever used by one thread at a time: the next statement is handed over
-    once the one before has run."""
-    with futures.ThreadPoolExecutor(1) as helper:
-        running = None
-        for statement in statements:
-            if running is not None:
-                running.result()
-            running = helper.submit(cursor.execute, statement)
-        if running is not None:
-            running.result()
+    All of it in the caller's thread: a helper thread running the
+    statements could not take the GIL back from the encoding in the
+    caller's before the encoding was done (Python hands the GIL to a
+    waiting thread after 5 ms), so the statements waited for it rather
+    than ran meanwhile.
+
+    PyMySQL has no public call that sends a statement without reading
+    its answer: its ``Connection.query()`` is the pair of calls used
+    here. With a connection that has them not, each statement runs on
+    a cursor before the work is done."""
+
+    def __init__(self, dbapi_conn: Any):
+        self._conn = dbapi_conn
+        self._send = getattr(dbapi_conn, "_execute_command", None)
+        self._read = getattr(dbapi_conn, "_read_query_result", None)
+
+    def run(
+        self, statement: str, meanwhile: Callable[[], None] | None = None
+    ) -> tuple[int, int, tuple]:
+        """Run ``statement``, calling ``meanwhile()`` while the server
+        runs it; return the rows it affected, its insert id and the rows
+        it returned. Its answer is read before anything ``meanwhile``
+        raises is raised: the connection is not left with an answer
+        unread, which the next statement (the rollback) would read as
+        its own."""
+        if self._send is None or self._read is None:
+            cursor = self._conn.cursor()
+            try:
+                cursor.execute(statement)
+                rows = tuple(cursor.fetchall()) if cursor.description else ()
+                result = cursor.rowcount, cursor.lastrowid, rows
+            finally:
+                cursor.close()
+            if meanwhile is not None:
+                meanwhile()
+            return result
+        self._send(_COM_QUERY, statement.encode())
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            self._read()
+        answer = self._conn._result
+        return answer.affected_rows, answer.insert_id, answer.rows or ()
+
+
+def _mysql_insert(dbapi_conn: Any, statements: Iterator[str]) -> None:
+    """Run ``statements`` in order on ``dbapi_conn``, each encoded
+    while the one before runs (:class:`_MySQLStatements`).
+
+    The encoding of the rows (traits document, compression, hexadecimal
+    literals: a third of a batch's time) overlaps the server's insert of
+    the rows before, as PostgreSQL's streamed COPY does."""
+    runner = _MySQLStatements(dbapi_conn)
+    following: list[str | None] = [next(statements, None)]
+
+    def encode_next() -> None:
+        following.append(next(statements, None))
+
+    while following[-1] is not None:
+        runner.run(following.pop(), encode_next)
 
 
 def _sqlite_rows(
@@ -471,7 +522,7 @@ def insert_events(
             )
         elif dialect == "mysql":
             _mysql_insert(
-                cursor, _mysql_statements(events, type_ids, positions)
+                dbapi_conn, _mysql_statements(events, type_ids, positions)
             )
         else:
             cursor.executemany(
