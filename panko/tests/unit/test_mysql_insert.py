@@ -3,6 +3,7 @@ runs (``writer._mysql_insert``)."""
 
 from __future__ import annotations
 
+import itertools
 import types
 
 import pytest
@@ -62,6 +63,20 @@ def test_each_statement_is_encoded_while_the_one_before_runs():
         ("read", "INSERT 2"),
     ]
     assert connection.in_flight is None
+
+
+def test_work_after_the_rows_is_done_while_the_last_statement_runs():
+    connection = Connection()
+    statements = itertools.chain(
+        encoded(connection, 2),
+        writer._then(lambda: connection.log.append(("work", None))),
+    )
+    writer._mysql_insert(connection, statements)
+    assert connection.log[-3:] == [
+        ("send", "INSERT 1"),
+        ("work", None),
+        ("read", "INSERT 1"),
+    ]
 
 
 def test_a_failing_statement_stops_the_rest():
