@@ -13,11 +13,12 @@ batch is three round trips: claim and look-ups, COPY, commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
-from concurrent import futures
 import contextlib
 import datetime
+import itertools
 import struct
 from typing import Any
 
@@ -37,18 +38,26 @@ _MISSING_POSITION_ROW = "The event_position row is missing: run panko-dbsync."
 
 
 @contextlib.contextmanager
-def _cursor(conn: sa.engine.Connection) -> Iterator[Any]:
-    """A cursor of the DBAPI connection under ``conn``, closed after
-    use; the driver's errors come out as SQLAlchemy's, which the write
-    retries and ``translate_errors`` tell apart (a lost connection is
-    retried, a bad row is not)."""
-    cursor = conn.connection.dbapi_connection.cursor()
+def _translated(conn: sa.engine.Connection) -> Iterator[None]:
+    """The errors of the DBAPI connection under ``conn`` come out as
+    SQLAlchemy's, which the write retries and ``translate_errors`` tell
+    apart (a lost connection is retried, a bad row is not)."""
     try:
-        yield cursor
+        yield
     except conn.dialect.loaded_dbapi.Error as e:
         raise sa.exc.DBAPIError.instance(
             None, None, e, conn.dialect.loaded_dbapi.Error
         ) from e
+
+
+@contextlib.contextmanager
+def _cursor(conn: sa.engine.Connection) -> Iterator[Any]:
+    """A cursor of the DBAPI connection under ``conn``, closed after
+    use, its errors translated (:func:`_translated`)."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with _translated(conn):
+            yield cursor
     finally:
         cursor.close()
 
@@ -154,20 +163,8 @@ def _claim_postgresql(
     return last[0], existing, type_ids
 
 
-def _claim(conn: sa.engine.Connection, dialect: str, count: int) -> int:
+def _claim(conn: sa.engine.Connection, count: int) -> int:
     """Lock the position row, add ``count`` to it; return the result."""
-    if dialect == "mysql":
-        # LAST_INSERT_ID(expr) hands the new value back with the
-        # statement's result: no SELECT needed.
-        with _cursor(conn) as cursor:
-            cursor.execute(
-                "UPDATE event_position SET last = LAST_INSERT_ID(last + %s) "
-                "WHERE id = 1",
-                (count,),
-            )
-            if cursor.rowcount != 1:
-                raise RuntimeError(_MISSING_POSITION_ROW)
-            return cursor.lastrowid
     position = tables.event_position
     claimed = conn.execute(
         position.update()
@@ -222,19 +219,47 @@ _MYSQL_TYPES = (
 )
 
 
-def _look_up_mysql(
-    conn: sa.engine.Connection, events: list[models.Event]
-) -> tuple[set[str], dict[str, int]]:
-    """:func:`_look_up` on MySQL, written as hexadecimal literals on the
-    DBAPI cursor: PyMySQL escapes bound strings a character at a time,
-    which with SQLAlchemy's rendering of the IN list cost twice the
-    database's work."""
+# LAST_INSERT_ID(expr) hands the new value back with the statement's
+# result: no SELECT needed.
+_MYSQL_CLAIM = (
+    "UPDATE event_position SET last = LAST_INSERT_ID(last + %d) WHERE id = 1"
+)
+
+
+def _claim_mysql(
+    conn: sa.engine.Connection,
+    events: list[models.Event],
+    encoded: dict[str, tuple[str, str]],
+) -> tuple[int, set[str], dict[str, int]]:
+    """:func:`_claim` then :func:`_look_up` on MySQL, written as
+    hexadecimal literals on the DBAPI connection: PyMySQL escapes bound
+    strings a character at a time, which with SQLAlchemy's rendering of
+    the IN list cost twice the database's work.
+
+    While the server runs them, the rows of the first INSERT are
+    encoded into ``encoded`` (:func:`_mysql_parts`), so that it can be
+    sent as soon as the look-up is answered: those of events found
+    stored are never used."""
+    statements = _MySQLStatements(conn.connection.dbapi_connection)
+    ahead = iter(events[:MYSQL_STATEMENT_ROWS])
+
+    def encode_ahead(count: int | None = None) -> None:
+        for event in itertools.islice(ahead, count):
+            encoded[event.message_id] = _mysql_parts(event)
+
     found: set[str] = set()
     type_ids: dict[str, int] = {}
     names = ",".join(
         _mysql_text(name) for name in sorted({e.event_type for e in events})
     )
-    with _cursor(conn) as cursor:
+    with _translated(conn):
+        # The claim is answered sooner than the look-up: a few rows.
+        claimed, last, _ = statements.run(
+            _MYSQL_CLAIM % len(events),
+            lambda: encode_ahead(MYSQL_STATEMENT_ROWS // 5),
+        )
+        if claimed != 1:
+            raise RuntimeError(_MISSING_POSITION_ROW)
         for i in range(0, len(events), LOOKUP_CHUNK):
             ids = ",".join(
                 _mysql_text(e.message_id) for e in events[i : i + LOOKUP_CHUNK]
@@ -243,9 +268,9 @@ def _look_up_mysql(
             stmt = _MYSQL_STORED % ids
             if i == 0:
                 stmt += _MYSQL_TYPES % names
-            cursor.execute(stmt)
-            _sort_look_up(cursor.fetchall(), found, type_ids)
-    return found, type_ids
+            _, _, rows = statements.run(stmt, encode_ahead if i == 0 else None)
+            _sort_look_up(rows, found, type_ids)
+    return last, found, type_ids
 
 
 COLUMNS = (
@@ -349,24 +374,40 @@ def _mysql_text(value: str | None) -> str:
     return "_utf8mb4 X'%s'" % value.encode().hex()
 
 
+def _mysql_parts(event: models.Event) -> tuple[str, str]:
+    """The SQL literals of an event's row but for its position and event
+    type id: the message_id's, and those of the columns after the event
+    type id, with the closing parenthesis. Nearly all the encoding of a
+    row, done before the position and the event type ids are known."""
+    project, user, doc = codec.split_traits(event.traits)
+    rest = ",'%s',%s,%s,_utf8mb4 X'%s',X'%s')" % (
+        event.generated.isoformat(" ", "microseconds"),
+        _mysql_text(project),
+        _mysql_text(user),
+        jsonutils.dumps_bytes(doc).hex(),
+        codec.encode_shown(event).hex(),
+    )
+    return _mysql_text(event.message_id), rest
+
+
 def _mysql_values(
     events: list[models.Event],
     type_ids: dict[str, int],
     positions: Iterable[int],
+    encoded: dict[str, tuple[str, str]] | None = None,
 ) -> Iterator[str]:
-    """One ``(...)`` tuple of SQL literals per event."""
-    dumps = jsonutils.dumps_bytes
+    """One ``(...)`` tuple of SQL literals per event; ``encoded``: the
+    :func:`_mysql_parts` of events encoded already, by message_id."""
+    encoded = encoded or {}
     for position, event in zip(positions, events, strict=True):
-        project, user, doc = codec.split_traits(event.traits)
-        yield "(%d,%s,%d,'%s',%s,%s,_utf8mb4 X'%s',X'%s')" % (
+        parts = encoded.get(event.message_id)
+        if parts is None:
+            parts = _mysql_parts(event)
+        yield "(%d,%s,%d%s" % (
             position,
-            _mysql_text(event.message_id),
+            parts[0],
             type_ids[event.event_type],
-            event.generated.isoformat(" ", "microseconds"),
-            _mysql_text(project),
-            _mysql_text(user),
-            dumps(doc).hex(),
-            codec.encode_shown(event).hex(),
+            parts[1],
         )
 
 
@@ -377,16 +418,19 @@ MYSQL_STATEMENT_BYTES = 4 * 1024 * 1024
 # before runs (see _mysql_insert).
 MYSQL_STATEMENT_ROWS = 25
 _INSERT = "INSERT INTO event (%s) VALUES " % ", ".join(COLUMNS)  # noqa: S608
+# The MySQL protocol's command for a statement (pymysql.constants.COMMAND).
+_COM_QUERY = 3
 
 
 def _mysql_statements(
     events: list[models.Event],
     type_ids: dict[str, int],
     positions: Iterable[int],
+    encoded: dict[str, tuple[str, str]] | None = None,
 ) -> Iterator[str]:
     """The INSERTs of ``events``, encoded one at a time."""
     statement, length = [], 0
-    for values in _mysql_values(events, type_ids, positions):
+    for values in _mysql_values(events, type_ids, positions, encoded):
         statement.append(values)
         length += len(values)
         if (
@@ -399,24 +443,80 @@ def _mysql_statements(
         yield _INSERT + ",".join(statement)
 
 
-def _mysql_insert(cursor, statements: Iterator[str]) -> None:
-    """Run ``statements`` in order on ``cursor``, each in a helper
-    thread while the next is encoded.
+class _MySQLStatements:
+    """Runs statements on a MySQL DBAPI connection, each while the
+    caller does some other work: with PyMySQL, a statement is sent, the
+    work done while the server runs it, and only then is its answer
+    read. One statement is in flight at a time, as the protocol wants.
 
-    PyMySQL waits for the server with the GIL released, so the encoding
-    of the rows (traits document, compression, hexadecimal literals: a
-    third of a batch's time) overlaps the server's insert of the rows
-    before, as PostgreSQL's streamed COPY does. The connection is only
-    ever used by one thread at a time: the next statement is handed over
-    once the one before has run."""
-    with futures.ThreadPoolExecutor(1) as helper:
-        running = None
-        for statement in statements:
-            if running is not None:
-                running.result()
-            running = helper.submit(cursor.execute, statement)
-        if running is not None:
-            running.result()
+    All of it in the caller's thread: a helper thread running the
+    statements could not take the GIL back from the encoding in the
+    caller's before the encoding was done (Python hands the GIL to a
+    waiting thread after 5 ms), so the statements waited for it rather
+    than ran meanwhile.
+
+    PyMySQL has no public call that sends a statement without reading
+    its answer: its ``Connection.query()`` is the pair of calls used
+    here. With a connection that has them not, each statement runs on
+    a cursor before the work is done."""
+
+    def __init__(self, dbapi_conn: Any):
+        self._conn = dbapi_conn
+        self._send = getattr(dbapi_conn, "_execute_command", None)
+        self._read = getattr(dbapi_conn, "_read_query_result", None)
+
+    def run(
+        self, statement: str, meanwhile: Callable[[], None] | None = None
+    ) -> tuple[int, int, tuple]:
+        """Run ``statement``, calling ``meanwhile()`` while the server
+        runs it; return the rows it affected, its insert id and the rows
+        it returned. Its answer is read before anything ``meanwhile``
+        raises is raised: the connection is not left with an answer
+        unread, which the next statement (the rollback) would read as
+        its own."""
+        if self._send is None or self._read is None:
+            cursor = self._conn.cursor()
+            try:
+                cursor.execute(statement)
+                rows = tuple(cursor.fetchall()) if cursor.description else ()
+                result = cursor.rowcount, cursor.lastrowid, rows
+            finally:
+                cursor.close()
+            if meanwhile is not None:
+                meanwhile()
+            return result
+        self._send(_COM_QUERY, statement.encode())
+        try:
+            if meanwhile is not None:
+                meanwhile()
+        finally:
+            self._read()
+        answer = self._conn._result
+        return answer.affected_rows, answer.insert_id, answer.rows or ()
+
+
+def _mysql_insert(dbapi_conn: Any, statements: Iterator[str]) -> None:
+    """Run ``statements`` in order on ``dbapi_conn``, each encoded
+    while the one before runs (:class:`_MySQLStatements`).
+
+    The encoding of the rows (traits document, compression, hexadecimal
+    literals: a third of a batch's time) overlaps the server's insert of
+    the rows before, as PostgreSQL's streamed COPY does."""
+    runner = _MySQLStatements(dbapi_conn)
+    following: list[str | None] = [next(statements, None)]
+
+    def encode_next() -> None:
+        following.append(next(statements, None))
+
+    while following[-1] is not None:
+        runner.run(following.pop(), encode_next)
+
+
+def _then(work: Callable[[], None] | None) -> Iterator[str]:
+    """No statement: ``work`` is done when the next one is asked for."""
+    if work is not None:
+        work()
+    yield from ()
 
 
 def _sqlite_rows(
@@ -450,8 +550,13 @@ def insert_events(
     events: list[models.Event],
     type_ids: dict[str, int],
     positions: Iterable[int],
+    encoded: dict[str, tuple[str, str]] | None = None,
+    then: Callable[[], None] | None = None,
 ) -> None:
-    """Insert ``events`` (none of them stored yet) with ``positions``.
+    """Insert ``events`` (none of them stored yet) with ``positions``;
+    ``encoded``: on MySQL, the rows of some encoded already
+    (:func:`_mysql_parts`); ``then``: work done once the rows are
+    encoded, on MySQL while the last INSERT runs.
 
     Goes to the DBAPI cursor directly, inside the connection's
     transaction: for a hundred wide rows SQLAlchemy's statement building
@@ -470,14 +575,24 @@ def insert_events(
                 size=COPY_CHUNK,
             )
         elif dialect == "mysql":
-            _mysql_insert(
-                cursor, _mysql_statements(events, type_ids, positions)
-            )
+            with _translated(conn):
+                _mysql_insert(
+                    dbapi_conn,
+                    itertools.chain(
+                        _mysql_statements(
+                            events, type_ids, positions, encoded
+                        ),
+                        _then(then),
+                    ),
+                )
+                return
         else:
             cursor.executemany(
                 _INSERT + "(%s)" % ", ".join("?" * len(COLUMNS)),
                 _sqlite_rows(events, type_ids, positions),
             )
+    if then is not None:
+        then()
 
 
 def record(
@@ -496,12 +611,14 @@ def record(
     # events found stored already leave a gap, which costs nothing (a
     # reader after position P still gets every event in commit order)
     # and saves a statement.
+    encoded: dict[str, tuple[str, str]] = {}
     if dialect == "postgresql":
         last, existing, known_types = _claim_postgresql(conn, events)
+    elif dialect == "mysql":
+        last, existing, known_types = _claim_mysql(conn, events, encoded)
     else:
-        last = _claim(conn, dialect, len(events))
-        look_up = _look_up_mysql if dialect == "mysql" else _look_up
-        existing, known_types = look_up(conn, events)
+        last = _claim(conn, len(events))
+        existing, known_types = _look_up(conn, events)
     first = last - len(events) + 1
     if existing:
         events = [e for e in events if e.message_id not in existing]
@@ -510,15 +627,27 @@ def record(
     type_ids = event_type_ids(
         conn, dialect, {event.event_type for event in events}, known_types
     )
-    insert_events(
-        conn, dialect, events, type_ids, range(first, first + len(events))
-    )
+    new_trait_types: set = set()
 
-    new_trait_types = {
-        (type_ids[e.event_type], t.name, t.dtype)
-        for e in events
-        for t in e.traits
-    } - known_trait_types
+    def find_new_trait_types() -> None:
+        new_trait_types.update(
+            {
+                (type_ids[e.event_type], t.name, t.dtype)
+                for e in events
+                for t in e.traits
+            }
+            - known_trait_types
+        )
+
+    insert_events(
+        conn,
+        dialect,
+        events,
+        type_ids,
+        range(first, first + len(events)),
+        encoded,
+        then=find_new_trait_types,
+    )
     if new_trait_types:
         conn.execute(
             insert_ignore(tables.trait_type, dialect),

@@ -100,18 +100,24 @@ def _counting_connection(backend: str, log: StatementLog, dbapi_conn):
 
         dbapi_conn.cursor_factory = Cursor
     else:
-        from pymysql import cursors
+        from pymysql import constants
 
-        class Cursor(cursors.Cursor):
-            def execute(self, query, args=None):
-                log.statements.append(_text(query))
-                return super().execute(query, args)
+        # Every statement goes through the connection's _execute_command,
+        # those of cursors and those the writer sends itself while it
+        # encodes the next (writer._mysql_insert); COMMIT and ROLLBACK
+        # are counted apart, as on PostgreSQL.
+        send = dbapi_conn._execute_command
 
-            def executemany(self, query, args):
-                log.statements.append(_text(query))
-                return super().executemany(query, args)
+        def execute_command(command, sql):
+            text = _text(sql)
+            if command == constants.COMMAND.COM_QUERY and text not in (
+                "COMMIT",
+                "ROLLBACK",
+            ):
+                log.statements.append(text)
+            return send(command, sql)
 
-        dbapi_conn.cursorclass = Cursor
+        dbapi_conn._execute_command = execute_command
 
 
 def _text(query) -> str:
