@@ -147,3 +147,23 @@ def test_statements_hold_at_most_the_rows_per_statement(monkeypatch):
         writer._INSERT + "d,e,f",
         writer._INSERT + "g",
     ]
+
+
+def test_pymysql_still_has_the_calls_the_overlap_uses():
+    """PyMySQL's ``query()`` is the pair of private calls the writer
+    makes apart, and the answer it leaves in ``_result``; a PyMySQL that
+    renames them would quietly make every INSERT wait for the next
+    one's encoding (the fallback), so this fails first."""
+    import inspect
+
+    from pymysql import connections
+
+    query = inspect.getsource(connections.Connection.query)
+    assert "self._execute_command(COMMAND.COM_QUERY, sql)" in query
+    assert "self._read_query_result(" in query
+    read = inspect.getsource(connections.Connection._read_query_result)
+    assert "self._result = result" in read
+    assert writer._COM_QUERY == connections.COMMAND.COM_QUERY
+    unconnected = connections.Connection(defer_connect=True)
+    runner = writer._MySQLStatements(unconnected)
+    assert runner._send is not None and runner._read is not None
