@@ -15,8 +15,9 @@ set -u
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BENCH:-$HERE/../shared/bench}
 export PEERS=${PEERS:-$HERE/../peers}
-R=${R:-$HERE/side-by-side.jsonl}
-LOG=${LOG:-$R.log}
+# Both made absolute: the runs below are made from the bench's folder.
+R=$(realpath -m "${R:-$HERE/side-by-side.jsonl}")
+LOG=$(realpath -m "${LOG:-$R.log}")
 cd "$B" || exit 1
 TPG=$HERE/tools/bench/panko-postgresql.json
 TMY=$HERE/tools/bench/panko-mariadb.json
