@@ -19,6 +19,14 @@ export PEERS=${PEERS:-$HERE/../peers}
 R=$(realpath -m "${R:-$HERE/side-by-side.jsonl}")
 LOG=$(realpath -m "${LOG:-$R.log}")
 cd "$B" || exit 1
+# A server left on a target's port (by an interrupted run) would answer
+# instead of the one each step starts: its database, not the step's.
+for port in 18201 18202 18211 18212; do
+    if ss -ltn "sport = :$port" | grep -q LISTEN; then
+        echo "port $port is in use: stop what listens there first" >&2
+        exit 1
+    fi
+done
 TPG=$HERE/tools/bench/panko-postgresql.json
 TMY=$HERE/tools/bench/panko-mariadb.json
 P10=(--set "python=$PEERS/panko10/bin/python")
