@@ -204,15 +204,22 @@ def covered(
     table the count reads; None when there is none."""
     low = state.since
     if event_filter.start_timestamp is not None:
-        low = max(low, _ceil(event_filter.start_timestamp, tally))
+        try:
+            low = max(low, _ceil(event_filter.start_timestamp, tally))
+        except OverflowError:
+            # In the last bucket Python's datetime has: none after it.
+            return None
     high = None
     if event_filter.end_timestamp is not None:
         # Events at the end are counted: a bucket ending at it is not
-        # whole, one ending a microsecond after it is.
-        end = event_filter.end_timestamp + datetime.timedelta(microseconds=1)
-        high = _floor(end, tally)
-        if high <= low:
-            return None
+        # whole, one ending a microsecond after it is. The last moment
+        # Python has leaves no time after it: no end then.
+        end = event_filter.end_timestamp
+        if end < datetime.datetime.max:
+            end += datetime.timedelta(microseconds=1)
+            high = _floor(end, tally)
+            if high <= low:
+                return None
     return low, high
 
 

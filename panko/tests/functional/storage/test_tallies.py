@@ -76,6 +76,15 @@ CASES = [
     (F(project="p1", **WINDOW), G(("generated",), "day")),
     (F(admin_project="p2"), G(("project_id",))),
     (F(traits=PROJECT_P2, **ALIGNED), G()),
+    # At the end of Python's time.
+    (F(end_timestamp=datetime.datetime.max), G(("event_type",))),
+    (
+        F(
+            start_timestamp=datetime.datetime.max.replace(minute=30),
+            end_timestamp=datetime.datetime.max,
+        ),
+        G(),
+    ),
     # Answered from the event table alone, for comparison.
     (F(project="p1", user="u0"), G()),
     (F(admin_project="p2"), G(("event_type",))),
