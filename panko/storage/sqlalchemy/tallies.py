@@ -262,8 +262,7 @@ def parts(
     if high is not None:
         where.append(start < high)
     columns = counts.key_columns(tally.columns, grouping, dialect)
-    # Added up by group already: the rows of a group are read in order
-    # of the table's index, and few rows go on to the sum of the parts.
+    # Added up by group already: few rows go on to the sum of the parts.
     from_table = (
         sa.select(*columns, sa.func.sum(tally.table.c.events).label("count"))
         .where(*where)
