@@ -68,11 +68,22 @@ def test_expirer_with_ingest_and_queries(
     writing_done = threading.Event()
     progress = threading.Condition()
     written = [0]
+    # Writers waiting for the expirer's second run.
+    paused = [0]
     errors, statuses, removed = [], [], []
 
     def write(n):
         try:
             for b in range(BATCHES):
+                if b == BATCHES // 2:
+                    # Halfway, until the expirer has run twice: it then
+                    # runs while events are written however fast the
+                    # writes are.
+                    with progress:
+                        paused[0] += 1
+                        progress.notify_all()
+                        progress.wait_for(lambda: len(removed) >= 2, 30)
+                        paused[0] -= 1
                 batch = []
                 for i in range(BATCH):
                     old = (b + i) % 2
@@ -105,9 +116,12 @@ def test_expirer_with_ingest_and_queries(
                 removed.append(expirer.clear_expired_data(TTL, max_count=40))
                 seen = written[0]
                 with progress:
+                    progress.notify_all()
                     progress.wait_for(
                         lambda seen=seen: (
-                            written[0] >= seen + 3 or writing_done.is_set()
+                            written[0] >= seen + 3
+                            or writing_done.is_set()
+                            or (paused[0] and len(removed) < 2)
                         ),
                         timeout=30,
                     )
