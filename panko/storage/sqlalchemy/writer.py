@@ -564,6 +564,16 @@ def insert_events(
     COPY, MySQL multi-row INSERTs of literals, SQLite one executemany.
     """
     dbapi_conn = conn.connection.dbapi_connection
+    if dialect == "mysql":
+        with _translated(conn):
+            _mysql_insert(
+                dbapi_conn,
+                itertools.chain(
+                    _mysql_statements(events, type_ids, positions, encoded),
+                    _then(then),
+                ),
+            )
+        return
     with _cursor(conn) as cursor:
         if dialect == "postgresql":
             if dbapi_conn.encoding != "UTF8":
@@ -574,18 +584,6 @@ def insert_events(
                 _CopyStream(_copy_rows(events, type_ids, positions)),
                 size=COPY_CHUNK,
             )
-        elif dialect == "mysql":
-            with _translated(conn):
-                _mysql_insert(
-                    dbapi_conn,
-                    itertools.chain(
-                        _mysql_statements(
-                            events, type_ids, positions, encoded
-                        ),
-                        _then(then),
-                    ),
-                )
-                return
         else:
             cursor.executemany(
                 _INSERT + "(%s)" % ", ".join("?" * len(COLUMNS)),
