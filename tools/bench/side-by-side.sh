@@ -19,19 +19,21 @@ export PEERS=${PEERS:-$HERE/../peers}
 R=$(realpath -m "${R:-$HERE/side-by-side.jsonl}")
 LOG=$(realpath -m "${LOG:-$R.log}")
 cd "$B" || exit 1
+TPG=$HERE/tools/bench/panko-postgresql.json
+TMY=$HERE/tools/bench/panko-mariadb.json
+P10PG_PORT=18211 P10MY_PORT=18212
+P10=(--set "python=$PEERS/panko10/bin/python")
+P10PG=(--target targets/panko10-postgresql.json "${P10[@]}" --set "port=$P10PG_PORT")
+P10MY=(--target targets/panko10-mariadb.json "${P10[@]}" --set "port=$P10MY_PORT")
 # A server left on a target's port (by an interrupted run) would answer
 # instead of the one each step starts: its database, not the step's.
-for port in 18201 18202 18211 18212; do
+target_port() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["port"])' "$1"; }
+for port in "$(target_port "$TPG")" "$(target_port "$TMY")" "$P10PG_PORT" "$P10MY_PORT"; do
     if ss -ltn "sport = :$port" | grep -q LISTEN; then
         echo "port $port is in use: stop what listens there first" >&2
         exit 1
     fi
 done
-TPG=$HERE/tools/bench/panko-postgresql.json
-TMY=$HERE/tools/bench/panko-mariadb.json
-P10=(--set "python=$PEERS/panko10/bin/python")
-P10PG=(--target targets/panko10-postgresql.json "${P10[@]}" --set port=18211)
-P10MY=(--target targets/panko10-mariadb.json "${P10[@]}" --set port=18212)
 PGU=postgresql+psycopg2://root@127.0.0.1
 MYU=mysql+pymysql://root@127.0.0.1
 
